@@ -1,0 +1,115 @@
+# precursor — top-level Makefile.
+#
+#   make deps    install the Debian packages the build, tests and later stages need (idempotent)
+#   make         build bin/precursor (and build/libprecursor.a)
+#   make test    deps + build + the whole test suite (tests/run.sh), closing line "N passed, N failed"
+#   make demo    deps + build + synth on the embedded default deck under mpirun -n 2 -> outputs/demo/
+#   make bench   deps + build + benchmarks -> outputs/bench/ (summarised in docs/BENCHMARKS.md)
+#   make clean   remove build/ and bin/
+#
+# Toggles: DEBUG=1 (-O0 -g3, PETSc-style extra checks), SANITIZE=1 (address+undefined),
+# CI=true adds -Werror.  NP=<ranks> for demo.
+
+SHELL := /bin/bash
+
+# --- Debian packages -----------------------------------------------------------
+# Build: MPI, PETSc (built on HDF5-openmpi/ScaLAPACK/FFTW-MPI/OpenBLAS), parallel HDF5,
+# ScaLAPACK, FFTW3 + FFTW3-MPI, OpenBLAS, libpng, zlib.
+# Later stages: libmseed (miniSEED), HDF4 (MODIS), libxml2 (QuakeML).
+# Tests/benchmarks: hdf5-tools (h5diff, h5dump), python3-numpy/scipy (oracles only).
+DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev petsc-dev \
+  libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libfftw3-dev libfftw3-mpi-dev \
+  libopenblas-dev libpng-dev zlib1g-dev libmseed-dev libhdf4-alt-dev libxml2-dev \
+  python3-numpy python3-scipy
+
+PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib
+
+CC := mpicc
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+
+ifeq ($(DEBUG),1)
+  OPT := -O0 -g3
+else
+  OPT := -O2 -g
+endif
+ifeq ($(SANITIZE),1)
+  OPT += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDSAN := -fsanitize=address,undefined
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
+ifeq ($(CI),true)
+  WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+           -Iinclude -I/usr/include/hdf5/openmpi $(PKG_CFLAGS) -DPRC_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS  := $(PKG_LIBS) -lfftw3_mpi -lfftw3 -lopenblas -lm
+LDFLAGS := $(LDSAN)
+
+BUILD := build
+LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/main.o
+LIB      := $(BUILD)/libprecursor.a
+
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c) $(wildcard tests/mpi/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test demo bench clean check-deps tests-bin
+.DEFAULT_GOAL := all
+
+all: check-deps bin/precursor
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "precursor: missing build dependencies (pkg-config: $(PKGS)); run 'make deps' (as root)"; exit 1; }
+
+# Installs only what dpkg says is missing; a no-op (well under a second) when all is present.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	   dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "precursor deps: installing:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+	    -o DPkg::Lock::Timeout=600 $$missing; \
+	else echo "precursor deps: all $(words $(DEB_PACKAGES)) Debian packages present"; fi
+
+bin/precursor: $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c $(LIB) tests/ptest.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tests-bin: $(TEST_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all tests-bin
+	@./tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./jobs/demo.sh $(NP)
+
+bench: deps
+	@$(MAKE) --no-print-directory all tests-bin
+	@./tests/bench.sh
+
+clean:
+	rm -rf $(BUILD) bin
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

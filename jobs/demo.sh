@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# jobs/demo.sh — the main job on the embedded default data: `make demo` runs it after
+# installing dependencies and building. Usage: jobs/demo.sh [NRANKS] (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/env.sh
+np="${1:-2}"
+out=outputs/demo
+mkdir -p "$out"
+echo "== precursor demo: $np MPI ranks, deck inputs/demo.opts -> $out/"
+$PRC_MPIRUN -n "$np" bin/precursor synth -options_file inputs/demo.opts -out_dir "$out/synth"
+echo "== outputs:"
+ls -l "$out"/synth
+echo "== pictures: $out/synth/*.png   data: $out/synth/*.h5 (layout: docs/DATA_MODEL.md)"

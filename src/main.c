@@ -1,0 +1,168 @@
+/* main.c — the stage registry and dispatch of `precursor STAGE [-options_file deck] [-key value ...]`.
+ * Nothing else lives here: options, errors and I/O are in src/core and src/io. */
+#include <petscsys.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "precursor/h5io.h"
+#include "precursor/stage.h"
+#include "precursor/timeutil.h"
+
+extern const prc_stage prc_stage_synth;
+
+
+static const prc_stage *const stages[] = {&prc_stage_synth};
+static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
+
+#ifndef PRC_VERSION
+#define PRC_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+  fprintf(f, "precursor %s — earthquake precursors and short-term forecasts on MPI clusters\n\n"
+             "usage: [mpirun -n N] precursor STAGE [-options_file inputs/DECK.opts] [-key value ...]\n"
+             "       precursor [STAGE] -help      options of one stage (or of all) with defaults and ranges\n"
+             "       precursor -version\n\nstages:\n",
+          PRC_VERSION);
+  for (int i = 0; i < nstages; i++) fprintf(f, "  %-12s %s\n", stages[i]->name, stages[i]->summary);
+  fprintf(f, "\nDeck values are overridden by the command line. PETSc options such as -log_view work too.\n");
+}
+
+static void help(FILE *f, const prc_stage *s)
+{
+  usage(f);
+  fprintf(f, "\noptions of every stage:\n");
+  prc_opts_print_help(f, prc_common_opts, prc_ncommon_opts);
+  for (int i = 0; i < nstages; i++)
+    if (!s || s == stages[i]) {
+      fprintf(f, "\noptions of '%s':\n", stages[i]->name);
+      prc_opts_print_help(f, stages[i]->opts, stages[i]->nopts);
+    }
+}
+
+/* The first error on each rank is printed once, plainly, with where it was raised. */
+static PetscErrorCode error_handler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
+                                    PetscErrorType p, const char *mess, void *ctx)
+{
+  if (p == PETSC_ERROR_INITIAL && n != PETSC_ERR_USER_INPUT) {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    fprintf(stderr, "precursor %s: error on rank %d: %s\n  (raised in %s() at %s:%d)\n", (const char *)ctx, rank,
+            mess ? mess : "(no message)", fun, file, line);
+    fflush(stderr);
+  }
+  return n;
+}
+
+static int world_rank_from_env(void)
+{
+  const char *r = getenv("OMPI_COMM_WORLD_RANK");
+  if (!r) r = getenv("PMIX_RANK");
+  if (!r) r = getenv("SLURM_PROCID");
+  return r ? atoi(r) : 0;
+}
+
+int main(int argc, char **argv)
+{
+  const prc_stage *st = NULL;
+  const char      *deck = NULL;
+  int              want_help = 0;
+  char           **args = malloc(sizeof(char *) * (size_t)(argc + 1));
+  int              nargs = 0;
+  if (!args) return 1;
+  args[nargs++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-help") || !strcmp(a, "--help") || !strcmp(a, "-h")) want_help = 1;
+    else if (!strcmp(a, "-version") || !strcmp(a, "--version")) {
+      if (!world_rank_from_env()) printf("precursor %s\n", PRC_VERSION);
+      return 0;
+    } else if (!strcmp(a, "-options_file")) {
+      if (i + 1 >= argc || deck) {
+        if (!world_rank_from_env())
+          fprintf(stderr, "precursor: %s\n", deck ? "give -options_file once (one deck per run; override keys on the command line)"
+                                                  : "-options_file needs a file name");
+        return 2;
+      }
+      deck = argv[++i];
+    } else if (i == 1 && a[0] != '-') {
+      for (int k = 0; k < nstages; k++)
+        if (!strcmp(a, stages[k]->name)) st = stages[k];
+      if (!st) {
+        if (!world_rank_from_env()) {
+          fprintf(stderr, "precursor: unknown stage '%s'\n\n", a);
+          usage(stderr);
+        }
+        return 2;
+      }
+    } else args[nargs++] = argv[i];
+  }
+  args[nargs] = NULL;
+  if (want_help) {
+    if (!world_rank_from_env()) help(stdout, st);
+    return 0;
+  }
+  if (!st) {
+    if (!world_rank_from_env()) usage(stderr);
+    return 2;
+  }
+  if (deck && access(deck, R_OK)) {
+    if (!world_rank_from_env())
+      fprintf(stderr, "precursor %s: cannot read input deck '%s' (-options_file): %s\n", st->name, deck, strerror(errno));
+    return 2;
+  }
+
+  /* The deck is PETSc's "file" argument, read before the command line, so the command line wins. */
+  PetscErrorCode ierr = PetscInitialize(&nargs, &args, deck ? deck : "", NULL);
+  if (ierr) {
+    fprintf(stderr, "precursor %s: PETSc initialisation failed (malformed deck '%s'?)\n", st->name, deck ? deck : "");
+    return 2;
+  }
+  PetscPushErrorHandler(error_handler, (void *)st->name);
+
+  prc_ctx             ctx = {.comm = PETSC_COMM_WORLD, .stage = st->name};
+  prc_opts            opts;
+  PetscLogStage       logst;
+  const prc_opt_spec *tables[2] = {prc_common_opts, st->opts};
+  int                 counts[2] = {prc_ncommon_opts, st->nopts};
+  MPI_Comm_rank(ctx.comm, &ctx.rank);
+  MPI_Comm_size(ctx.comm, &ctx.size);
+  ctx.start_time = prc_time_now();
+  (void)MPI_Bcast(&ctx.start_time, 1, MPI_DOUBLE, 0, ctx.comm);
+
+  ierr = prc_h5_init();
+  if (!ierr) ierr = prc_opts_load(&opts, 2, tables, counts);
+  if (!ierr && st->validate) st->validate(&opts);
+  if (!ierr) ierr = prc_opts_check(&opts, ctx.comm, st->name);
+  if (!ierr) {
+    ctx.opts = &opts;
+    (void)PetscLogStageRegister(st->name, &logst);
+    (void)PetscLogStagePush(logst);
+    ierr = st->run(&ctx);
+    (void)PetscLogStagePop();
+  }
+  if (ierr == PETSC_ERR_USER_INPUT) { /* reported by rank 0 and identical on every rank */
+    prc_opts_free(&opts);
+    PetscFinalize();
+    return 2;
+  }
+  if (ierr) {
+    /* A failure may be local to one rank while the others wait in a collective: abort the
+     * whole job so that no rank is left hanging. Outputs under their final names are
+     * complete files from earlier runs or this one; partial ones only exist as *.tmp-*. */
+    fprintf(stderr, "precursor %s: failed on rank %d (error code %d); stopping all %d ranks\n", st->name, ctx.rank,
+            (int)ierr, ctx.size);
+    fflush(stderr);
+    if (ctx.size > 1) MPI_Abort(ctx.comm, 1);
+    PetscFinalize();
+    return 1;
+  }
+  prc_opts_free(&opts);
+  free(ctx.inputs);
+  ierr = PetscFinalize();
+  free(args);
+  return ierr ? 1 : 0;
+}
