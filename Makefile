@@ -58,6 +58,7 @@ LIB      := $(BUILD)/libprecursor.a
 
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c) $(wildcard tests/mpi/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
 
 .PHONY: all deps test demo bench clean check-deps tests-bin
 .DEFAULT_GOAL := all
@@ -65,6 +66,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 all: check-deps bin/precursor
 
 check-deps:
+	@[ -n "$(CHECKED)" ] || echo "precursor $(VERSION): CC=$(CC) ($$($(CC) -dumpversion 2>/dev/null)), pkg-config: $(PKGS) + fftw3_mpi, openblas$(if $(DEBUG), DEBUG)$(if $(SANITIZE), SANITIZE)$(if $(filter true,$(CI)), -Werror)"
 	@pkg-config --exists $(PKGS) || { echo "precursor: missing build dependencies (pkg-config: $(PKGS)); run 'make deps' (as root)"; exit 1; }
 
 # Installs only what dpkg says is missing; a no-op (well under a second) when all is present.
@@ -79,21 +81,27 @@ deps:
 	    -o DPkg::Lock::Timeout=600 $$missing; \
 	else echo "precursor deps: all $(words $(DEB_PACKAGES)) Debian packages present"; fi
 
+# V=1 shows the full command lines.
+Q := $(if $(V),,@)
+
 bin/precursor: $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC   $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIB) tests/ptest.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@echo "  TEST $@"
+	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 tests-bin: $(TEST_BIN)
 
@@ -106,7 +114,7 @@ demo: deps
 	@./jobs/demo.sh $(NP)
 
 bench: deps
-	@$(MAKE) --no-print-directory all tests-bin
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@./tests/bench.sh
 
 clean:

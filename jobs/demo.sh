@@ -8,7 +8,8 @@ np="${1:-2}"
 out=outputs/demo
 mkdir -p "$out"
 echo "== precursor demo: $np MPI ranks, deck inputs/demo.opts -> $out/"
+$PRC_MPIRUN -n "$np" bin/precursor selftest -out_dir "$out/selftest"
 $PRC_MPIRUN -n "$np" bin/precursor synth -options_file inputs/demo.opts -out_dir "$out/synth"
 echo "== outputs:"
-ls -l "$out"/synth
+ls -l "$out"/selftest "$out"/synth
 echo "== pictures: $out/synth/*.png   data: $out/synth/*.h5 (layout: docs/DATA_MODEL.md)"

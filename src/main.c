@@ -11,9 +11,10 @@
 #include "precursor/timeutil.h"
 
 extern const prc_stage prc_stage_synth;
+extern const prc_stage prc_stage_selftest;
 
 
-static const prc_stage *const stages[] = {&prc_stage_synth};
+static const prc_stage *const stages[] = {&prc_stage_synth, &prc_stage_selftest};
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
 
 #ifndef PRC_VERSION

@@ -36,3 +36,9 @@ fi
 # an output folder that cannot be created: clear message, every rank exits
 touch "$TMP/afile"
 expect unwritable_out_dir 1 "cannot create output folder '$TMP/afile/x'" -- $PRC_MPIRUN -n 2 $P synth "${args[@]}" -out_dir "$TMP/afile/x/y"
+
+# the binary's known-answer mode on 1, 2 and 4 ranks
+for np in 1 2 4; do
+  expect "selftest_np$np" 0 'selftest: 6 PASSED, 0 FAILED' -- $PRC_MPIRUN -n $np $P selftest -out_dir "$TMP/st$np"
+done
+expect selftest_prime_fft 0 'N=997.*PASSED' -- $PRC_MPIRUN -n 2 $P selftest -selftest_fft_n 997 -selftest_n 31 -selftest_nb 4 -out_dir "$TMP/stp"
