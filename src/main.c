@@ -49,8 +49,10 @@ static PetscErrorCode error_handler(MPI_Comm comm, int line, const char *fun, co
                                     PetscErrorType p, const char *mess, void *ctx)
 {
   if (p == PETSC_ERROR_INITIAL && n != PETSC_ERR_USER_INPUT) {
-    int rank = 0;
+    int rank = 0, crank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &crank);
+    if (crank) return n; /* an error raised collectively on comm: its rank 0 reports it */
     fprintf(stderr, "precursor %s: error on rank %d: %s\n  (raised in %s() at %s:%d)\n", (const char *)ctx, rank,
             mess ? mess : "(no message)", fun, file, line);
     fflush(stderr);

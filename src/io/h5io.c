@@ -521,9 +521,11 @@ PetscErrorCode prc_ctx_add_input(prc_ctx *ctx, const char *path)
 {
   unsigned long crc = 0;
   long long     bytes = -1;
+  int           err = 0;
   PetscFunctionBeginUser;
   if (!ctx->rank) {
     FILE *fp = fopen(path, "rb");
+    if (!fp) err = errno;
     if (fp) {
       unsigned char buf[1 << 16];
       size_t        k;
@@ -535,7 +537,8 @@ PetscErrorCode prc_ctx_add_input(prc_ctx *ctx, const char *path)
   }
   PetscCallMPI(MPI_Bcast(&bytes, 1, MPI_LONG_LONG, 0, ctx->comm));
   PetscCallMPI(MPI_Bcast(&crc, 1, MPI_UNSIGNED_LONG, 0, ctx->comm));
-  PetscCheck(bytes >= 0, ctx->comm, PETSC_ERR_FILE_OPEN, "cannot read input '%s'", path);
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, ctx->comm));
+  PetscCheck(bytes >= 0, ctx->comm, PETSC_ERR_FILE_OPEN, "cannot read input '%s': %s", path, strerror(err ? err : EIO));
   size_t old = ctx->inputs ? strlen(ctx->inputs) : 0, add = strlen(path) + 64;
   char  *n = realloc(ctx->inputs, old + add);
   PetscCheck(n, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");

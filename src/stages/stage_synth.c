@@ -58,6 +58,9 @@ static const prc_opt_spec synth_opts[] = {
   {"synth_etas_p", PRC_OPT_REAL, "1.1", 0.5, 3, "Omori p"},
   {"synth_scenario", PRC_OPT_STRING, "none", PRC_NO_RANGE,
    "forced events 'YYYY-MM-DD/M[,...]' at seeded places in the inner region, or 'none'"},
+  {"synth_catalog", PRC_OPT_STRING, "none", PRC_NO_RANGE,
+   "catalog file (data model, e.g. an imported CENC catalog) whose events in the region and span replace the ETAS "
+   "catalog; 'none' = generate"},
   {"synth_stations", PRC_OPT_INT, "8", 0, 1e5, "number of EM stations"},
   {"synth_station_dt_h", PRC_OPT_REAL, "2", 0.01, 24, "station sampling interval, hours"},
   {"synth_snr_db", PRC_OPT_REAL, "0", -40, 40, "station anomaly power over noise power at the epicentre, dB"},
@@ -109,6 +112,8 @@ static void synth_validate(prc_opts *o)
   double latn = prc_opts_real(o, "synth_lat0") + prc_opts_int(o, "synth_ny") * prc_opts_real(o, "synth_res_km") / 111.195;
   if (latn > 85) prc_opts_violation(o, "the region reaches latitude %.2f > 85 (-synth_lat0, -synth_ny, -synth_res_km)", latn);
   int n = parse_scenario(prc_opts_string(o, "synth_scenario"), 64, t, m, err, sizeof err);
+  if (n > 0 && strcmp(prc_opts_string(o, "synth_catalog"), "none"))
+    prc_opts_violation(o, "-synth_scenario adds events to the generated catalog; it cannot be combined with -synth_catalog");
   if (n < 0) prc_opts_violation(o, "-synth_scenario: %s", err);
   for (int i = 0; i < n; i++) {
     if (t[i] < t0 || t[i] >= t1) prc_opts_violation(o, "-synth_scenario event %d is outside the span of -synth_start/-synth_days", i + 1);
@@ -125,6 +130,7 @@ typedef struct {
   prc_synth            s;
   prc_synth_net_params q;
   prc_etas_catalog     cat;
+  prc_catalog          given; /* subset of -synth_catalog (n = 0 when generated) */
   double               t0; /* epoch seconds of day 0 */
   const char          *out;
   int                  quiet;
@@ -139,6 +145,52 @@ static PetscErrorCode out_path(const char *dir, const char *name, char *buf, siz
   PetscFunctionReturn(0);
 }
 
+/* Events of a catalog file inside the region and the span become the synthetic region's
+ * catalog (every one a "background" event; anomalies follow those with M >= anom_mmin). */
+static PetscErrorCode take_catalog(prc_ctx *ctx, synth_run *R, const char *path)
+{
+  prc_catalog all;
+  double      W = R->s.p.nx * R->s.p.res_km, H = R->s.p.ny * R->s.p.res_km, lat1, lon1, t1 = R->t0 + R->s.p.nt * PRC_DAY;
+  size_t      n = 0;
+  PetscFunctionBeginUser;
+  PetscCall(prc_ctx_add_input(ctx, path));
+  PetscCall(prc_catalog_read(ctx->comm, path, &all));
+  prc_synth_km_to_deg(&R->s, W, H, &lat1, &lon1);
+  for (int pass = 0; pass < 2; pass++) {
+    n = 0;
+    for (size_t i = 0; i < all.n; i++) {
+      if (!(all.lat[i] >= R->s.p.lat0 && all.lat[i] < lat1 && all.lon[i] >= R->s.p.lon0 && all.lon[i] < lon1 &&
+            all.time[i] >= R->t0 && all.time[i] < t1))
+        continue;
+      if (pass) {
+        R->given.time[n] = all.time[i], R->given.lat[n] = all.lat[i], R->given.lon[n] = all.lon[i];
+        R->given.depth_km[n] = all.depth_km[i], R->given.mag[n] = all.mag[i];
+        memcpy(R->given.mag_type[n], all.mag_type[i], PRC_MAGTYPE_LEN);
+        memcpy(R->given.source[n], all.source[i], PRC_SOURCE_LEN);
+        R->cat.t[n] = (all.time[i] - R->t0) / PRC_DAY, R->cat.lat[n] = all.lat[i], R->cat.lon[n] = all.lon[i];
+        R->cat.depth_km[n] = all.depth_km[i], R->cat.mag[n] = all.mag[i], R->cat.parent[n] = -1, R->cat.generation[n] = 0;
+      }
+      n++;
+    }
+    if (!pass) {
+      size_t m = n ? n : 1;
+      PetscCall(prc_catalog_alloc(&R->given, n));
+      R->cat.n = R->cat.n_background = n;
+      R->cat.t = malloc(m * sizeof(double)), R->cat.lat = malloc(m * sizeof(double)), R->cat.lon = malloc(m * sizeof(double));
+      R->cat.depth_km = malloc(m * sizeof(double)), R->cat.mag = malloc(m * sizeof(double));
+      R->cat.parent = malloc(m * sizeof(int64_t)), R->cat.generation = malloc(m * sizeof(int));
+      PetscCheck(R->cat.t && R->cat.lat && R->cat.lon && R->cat.depth_km && R->cat.mag && R->cat.parent && R->cat.generation,
+                 PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for %zu events", n);
+    }
+  }
+  for (size_t i = 1; i < n; i++)
+    PetscCheck(R->given.time[i] >= R->given.time[i - 1], ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "'%s': events are not sorted by time (event %zu is earlier than the one before it)", path, i);
+  PetscCall(PetscPrintf(ctx->comm, "[synth] %zu of the %zu events of %s are inside the region and span\n", n, all.n, path));
+  PetscCall(prc_catalog_free(&all));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode make_catalog(prc_ctx *ctx, synth_run *R)
 {
   const prc_opts         *o = ctx->opts;
@@ -147,6 +199,10 @@ static PetscErrorCode make_catalog(prc_ctx *ctx, synth_run *R)
   double                  st[64], sm[64];
   char                    err[512];
   PetscFunctionBeginUser;
+  if (strcmp(prc_opts_string(o, "synth_catalog"), "none")) {
+    PetscCall(take_catalog(ctx, R, prc_opts_string(o, "synth_catalog")));
+    PetscFunctionReturn(0);
+  }
   prc_etas_defaults(&ep);
   double W = R->s.p.nx * R->s.p.res_km, H = R->s.p.ny * R->s.p.res_km;
   ep.lat_min = R->s.p.lat0;
@@ -190,8 +246,14 @@ static PetscErrorCode write_catalog(prc_ctx *ctx, synth_run *R)
     c.lon[i] = R->cat.lon[i];
     c.depth_km[i] = R->cat.depth_km[i];
     c.mag[i] = R->cat.mag[i];
-    snprintf(c.mag_type[i], PRC_MAGTYPE_LEN, "ML");
-    snprintf(c.source[i], PRC_SOURCE_LEN, "synth");
+    if (R->given.n) {
+      memcpy(c.mag_type[i], R->given.mag_type[i], PRC_MAGTYPE_LEN);
+      memcpy(c.source[i], R->given.source[i], PRC_SOURCE_LEN);
+      c.time[i] = R->given.time[i]; /* exact, not via days */
+    } else {
+      snprintf(c.mag_type[i], PRC_MAGTYPE_LEN, "ML");
+      snprintf(c.source[i], PRC_SOURCE_LEN, "synth");
+    }
   }
   PetscCall(out_path(R->out, "catalog.h5", path, sizeof path));
   PetscCall(prc_h5_create(ctx->comm, path, "catalog", &f));
@@ -568,6 +630,7 @@ static PetscErrorCode synth_run_stage(prc_ctx *ctx)
                         cf / ((double)p.nx * p.ny * p.nt), R.out, prc_opts_bool(o, "synth_png") ? " *.png" : ""));
   PetscCall(PetscFree(cloudy));
   prc_etas_catalog_free(&R.cat);
+  PetscCall(prc_catalog_free(&R.given));
   prc_synth_free(&R.s);
   PetscFunctionReturn(0);
 }
