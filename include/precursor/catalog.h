@@ -24,7 +24,8 @@ PetscErrorCode prc_catalog_free(prc_catalog *c);
 /* Write /catalog into an open output file (collective; data significant on rank 0). */
 PetscErrorCode prc_catalog_write(MPI_Comm comm, hid_t fid, const prc_catalog *c);
 /* Read /catalog from a file (collective; every rank gets the whole catalog). Checks the
- * columns exist with equal lengths and the values are finite and in range. */
+ * columns exist with equal lengths and the values are finite and in range; on error the
+ * message names the file, the event index and the field, and *c is left empty. */
 PetscErrorCode prc_catalog_read(MPI_Comm comm, const char *path, prc_catalog *c);
 
 #endif

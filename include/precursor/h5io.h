@@ -68,7 +68,7 @@ PetscErrorCode prc_h5_write_col(MPI_Comm comm, hid_t loc, const char *name, hid_
 /* Read the block [start, start+count) of dataset `name` (collective transfer). */
 PetscErrorCode prc_h5_read_nd(hid_t loc, const char *name, hid_t mtype, const hsize_t *start, const hsize_t *count,
                               void *data);
-/* Rank and dims of a dataset (not collective). Errors name the dataset and file. */
+/* Rank and dims of a dataset (see the note on readers above). Errors name the dataset and file. */
 PetscErrorCode prc_h5_dims(hid_t loc, const char *name, int *rank, hsize_t dims[8]);
 
 /* Fixed-length string type of `len` bytes (caller closes with H5Tclose). */
@@ -79,7 +79,12 @@ PetscErrorCode prc_h5_attr_str(hid_t loc, const char *name, const char *value);
 PetscErrorCode prc_h5_attr_double(hid_t loc, const char *name, double value);
 PetscErrorCode prc_h5_attr_int(hid_t loc, const char *name, long long value);
 PetscErrorCode prc_h5_attr_doubles(hid_t loc, const char *name, int n, const double *v);
-/* Readers (not collective); *found = 0 if absent (found may be NULL: then absence is an error). */
+/* Readers; *found = 0 if absent (found may be NULL: then absence is an error). Files are
+ * opened with collective metadata reads, so every rank of the file's communicator calls
+ * these (as it calls prc_h5_dims) — a file opened serially (H5P_DEFAULT) has no such rule.
+ * A check that fails on some ranks only (different inputs per rank) makes those ranks
+ * return an error while the others wait in the next collective: the binary then aborts
+ * the whole job (src/main.c), so nothing hangs. */
 PetscErrorCode prc_h5_attr_get_double(hid_t loc, const char *name, double *v, int *found);
 PetscErrorCode prc_h5_attr_get_str(hid_t loc, const char *name, char *buf, size_t len, int *found);
 

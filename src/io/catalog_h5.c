@@ -50,16 +50,12 @@ PetscErrorCode prc_catalog_write(MPI_Comm comm, hid_t fid, const prc_catalog *c)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode prc_catalog_read(MPI_Comm comm, const char *path, prc_catalog *c)
+/* Check and read the columns of an open /catalog group into c (allocated here). */
+static PetscErrorCode read_columns(hid_t g, const char *path, prc_catalog *c)
 {
-  hid_t   fid, g;
   int     r;
   hsize_t dims[8], n = 0, zero = 0;
   PetscFunctionBeginUser;
-  PetscCall(prc_h5_open(comm, path, &fid));
-  PetscCheck(H5Lexists(fid, "catalog", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s' has no /catalog group (not a catalog file?)", path);
-  g = H5Gopen2(fid, "catalog", H5P_DEFAULT);
   const char *cols[] = {"time", "lat", "lon", "depth_km", "mag", "mag_type", "source"};
   for (int i = 0; i < 7; i++) {
     PetscCall(prc_h5_dims(g, cols[i], &r, dims));
@@ -75,14 +71,36 @@ PetscErrorCode prc_catalog_read(MPI_Comm comm, const char *path, prc_catalog *c)
   hid_t t1 = prc_h5_strtype(PRC_MAGTYPE_LEN), t2 = prc_h5_strtype(PRC_SOURCE_LEN);
   PetscCall(prc_h5_read_nd(g, "mag_type", t1, &zero, &n, c->mag_type));
   PetscCall(prc_h5_read_nd(g, "source", t2, &zero, &n, c->source));
-  H5Tclose(t1), H5Tclose(t2), H5Gclose(g);
-  PetscCall(prc_h5_close(fid));
-  for (size_t i = 0; i < n; i++) {
-    PetscCheck(isfinite(c->time[i]) && isfinite(c->mag[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-               "'%s': event %zu has a non-finite time or magnitude", path, i);
-    PetscCheck(c->lat[i] >= -90 && c->lat[i] <= 90 && c->lon[i] >= -180 && c->lon[i] <= 360, PETSC_COMM_SELF,
-               PETSC_ERR_FILE_UNEXPECTED, "'%s': event %zu has coordinates (%g, %g) out of range", path, i, c->lat[i],
-               c->lon[i]);
+  H5Tclose(t1), H5Tclose(t2);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_catalog_read(MPI_Comm comm, const char *path, prc_catalog *c)
+{
+  hid_t fid, g;
+  PetscFunctionBeginUser;
+  PetscCall(prc_h5_open(comm, path, &fid));
+  if (H5Lexists(fid, "catalog", H5P_DEFAULT) <= 0) {
+    H5Fclose(fid);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s' has no /catalog group (not a catalog file?)", path);
+  }
+  g = H5Gopen2(fid, "catalog", H5P_DEFAULT);
+  PetscErrorCode ierr = read_columns(g, path, c);
+  H5Gclose(g);
+  H5Fclose(fid);
+  if (ierr) {
+    (void)prc_catalog_free(c);
+    PetscCall(ierr);
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    const char *bad = !isfinite(c->time[i]) ? "time" : !isfinite(c->mag[i]) ? "mag"
+                    : !(c->lat[i] >= -90 && c->lat[i] <= 90) ? "lat" : !(c->lon[i] >= -180 && c->lon[i] <= 360) ? "lon" : NULL;
+    if (bad) {
+      double v = !strcmp(bad, "time") ? c->time[i] : !strcmp(bad, "mag") ? c->mag[i] : !strcmp(bad, "lat") ? c->lat[i] : c->lon[i];
+      (void)prc_catalog_free(c);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s': event %zu: %s = %g is %s", path, i, bad, v,
+              isfinite(v) ? "out of range" : "not finite");
+    }
   }
   PetscFunctionReturn(0);
 }

@@ -51,13 +51,13 @@ static PetscErrorCode make_parent(MPI_Comm comm, const char *path)
 {
   PetscMPIInt rank;
   int         err = 0;
-  char        msg[512] = "";
+  char        msg[4700] = "";
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!rank) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *d = dirname(dir);
+    char tmp[4096], d[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    snprintf(d, sizeof d, "%s", dirname(tmp)); /* dirname may return a static "." */
     for (char *p = d + 1; ; p++) {
       char c = *p;
       if (c == '/' || c == '\0') {
@@ -242,6 +242,11 @@ static PetscErrorCode tile_spaces(hid_t dset, const prc_tile *tile, hsize_t t0, 
   hsize_t dims[3], start[3], count[3];
   char    fn[1024];
   PetscFunctionBeginUser;
+  PetscCheck(tile->xs >= 0 && tile->ys >= 0 && tile->xm >= 0 && tile->ym >= 0 && tile->xs + tile->xm <= tile->nx &&
+               tile->ys + tile->ym <= tile->ny,
+             PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "tile [%d,%d)x[%d,%d) is outside the %d x %d grid of '%s'",
+             (int)tile->xs, (int)(tile->xs + tile->xm), (int)tile->ys, (int)(tile->ys + tile->ym), (int)tile->nx,
+             (int)tile->ny, prc_h5_filename(dset, fn, sizeof fn));
   *fsp = H5Dget_space(dset);
   int r = H5Sget_simple_extent_ndims(*fsp);
   PetscCheck(r == 2 || r == 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "grid dataset in '%s' has rank %d, expected 2 or 3",
