@@ -23,7 +23,7 @@ void     prc_rng_seed(prc_rng *r, uint64_t seed, uint64_t stream);
 uint64_t prc_rng_next(prc_rng *r);
 /* Uniform in [0,1) with 53 random bits. */
 double   prc_rng_uniform(prc_rng *r);
-/* Uniform in (0,1): never returns 0 (safe for log). */
+/* Uniform in (0,1) with 52 random bits: never 0 (safe for log) and never 1. */
 double   prc_rng_uniform_pos(prc_rng *r);
 /* Standard normal (Box–Muller). */
 double   prc_rng_normal(prc_rng *r);
@@ -44,7 +44,8 @@ double   prc_hash_uniform(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 double   prc_hash_normal(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
 /* Inverse of the standard normal CDF (Acklam's rational approximation refined by one
- * Halley step; |error| < 1e-12 on (0,1)). p outside (0,1) returns -/+INFINITY. */
+ * Halley step, upper half by symmetry; relative error < 1e-12 for p >= 1e-300, < 1.2e-9
+ * for subnormal p). p <= 0 returns -INFINITY, p >= 1 +INFINITY, NaN gives -INFINITY. */
 double   prc_norm_ppf(double p);
 
 #endif

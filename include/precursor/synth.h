@@ -99,6 +99,8 @@ void    prc_synth_station_xy(const prc_synth *s, uint64_t seed, int i, double *x
  * Returns the count (<= maxg). */
 int     prc_synth_station_gaps(const prc_synth_net_params *q, int station, int channel, int maxg, int64_t *start,
                                int64_t *count);
+/* Upper bound on the number of gaps prc_synth_station_gaps can return (before merging). */
+int64_t prc_synth_station_gap_bound(const prc_synth_net_params *q, int station, int channel);
 /* One channel's series out[nsamples] (gaps not applied: see prc_synth_station_gaps),
  * anom[nsamples] (the injected part) or NULL. */
 void    prc_synth_station_series(const prc_synth *s, const prc_synth_net_params *q, int station, int channel, double x_km,

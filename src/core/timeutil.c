@@ -32,18 +32,33 @@ void prc_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 static int is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+/* n decimal digits at s (no sign, no spaces) -> *v; returns 0 if they are not all digits. */
+static int digits(const char *s, int n, int *v)
+{
+  *v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    *v = *v * 10 + (s[i] - '0');
+  }
+  return 1;
+}
+
 int prc_time_parse(const char *s, double *t)
 {
-  int y, mo, d, h = 0, mi = 0, n = 0;
-  double sec = 0;
-  if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-    return prc_seterr("'%s' is not a date (expected YYYY-MM-DD[THH:MM:SS[Z]])", s ? s : "(null)");
-  const char *p = s + n;
+  int y, mo, d, h = 0, mi = 0, isec = 0;
+  double frac = 0;
+  if (!s || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
+    return prc_seterr("'%s' is not a date (expected YYYY-MM-DD[THH:MM:SS[.fff]][Z])", s ? s : "(null)");
+  const char *p = s + 10;
   if (*p == 'T' || *p == ' ') {
-    int n2 = 0;
-    if (sscanf(p + 1, "%2d:%2d:%lf%n", &h, &mi, &sec, &n2) != 3)
+    if (!digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &isec))
       return prc_seterr("'%s': time of day is not HH:MM:SS", s);
-    p += 1 + n2;
+    p += 9;
+    if (*p == '.') {
+      double scale = 0.1;
+      if (p[1] < '0' || p[1] > '9') return prc_seterr("'%s': no digits after the decimal point", s);
+      for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10) frac += (*p - '0') * scale;
+    }
   }
   if (*p == 'Z') p++;
   if (*p) return prc_seterr("'%s': unexpected text '%s' after the date/time", s, p);
@@ -51,20 +66,21 @@ int prc_time_parse(const char *s, double *t)
   if (mo < 1 || mo > 12) return prc_seterr("'%s': month %d out of range 1..12", s, mo);
   int dmax = mdays[mo - 1] + (mo == 2 && is_leap(y));
   if (d < 1 || d > dmax) return prc_seterr("'%s': day %d out of range 1..%d", s, d, dmax);
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || !(sec >= 0 && sec < 61))
-    return prc_seterr("'%s': time of day out of range", s);
-  *t = (double)prc_days_from_civil(y, (unsigned)mo, (unsigned)d) * PRC_DAY + h * 3600.0 + mi * 60.0 + sec;
+  if (h > 23 || mi > 59 || isec > 59)
+    return prc_seterr("'%s': time of day out of range (00:00:00..23:59:59; no leap seconds)", s);
+  *t = (double)prc_days_from_civil(y, (unsigned)mo, (unsigned)d) * PRC_DAY + h * 3600.0 + mi * 60.0 + isec + frac;
   return 0;
 }
 
 void prc_time_format(double t, char *buf, int len)
 {
-  int64_t days = (int64_t)floor(t / PRC_DAY), y;
+  /* whole seconds first (floor), then split in integers: no rounding into "24:00:00" */
+  int64_t secs = (int64_t)floor(t), days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), y;
+  int64_t rem = secs - days * 86400;
   unsigned m, d;
-  double rem = t - (double)days * PRC_DAY;
-  int s = (int)floor(rem);
   prc_civil_from_days(days, &y, &m, &d);
-  snprintf(buf, (size_t)len, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, s / 3600, (s / 60) % 60, s % 60);
+  snprintf(buf, (size_t)len, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+           (int)(rem % 60));
 }
 
 int prc_time_doy(double t)

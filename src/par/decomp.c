@@ -46,6 +46,8 @@ static int by_len_desc(const void *a, const void *b)
 int prc_partition_weighted(const int64_t *len, int n, int size, int *owner)
 {
   if (n < 0 || size < 1 || (n && (!len || !owner))) return 1;
+  for (int i = 0; i < n; i++)
+    if (len[i] < 0) return 1;
   item    *it = malloc(sizeof(item) * (size_t)(n ? n : 1));
   int64_t *load = calloc((size_t)size, sizeof(int64_t));
   if (!it || !load) {

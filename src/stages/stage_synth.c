@@ -369,10 +369,11 @@ static PetscErrorCode write_stations(prc_ctx *ctx, synth_run *R)
   double done = 0;
   for (int i = 0; i < ns; i++)
     for (int c = 0; c < PRC_SYNTH_NCHAN; c++) {
-      char    name[128];
-      hid_t   g;
-      int64_t gs[512], gc[512];
-      int     ng = prc_synth_station_gaps(q, i, c, 512, gs, gc), me = owner[i] == ctx->rank;
+      char     name[128];
+      hid_t    g;
+      int64_t  maxg = prc_synth_station_gap_bound(q, i, c), *gs, *gc, *gap2;
+      PetscCall(PetscMalloc3(maxg + 1, &gs, maxg + 1, &gc, 2 * maxg + 2, &gap2));
+      int ng = prc_synth_station_gaps(q, i, c, (int)maxg, gs, gc), me = owner[i] == ctx->rank;
       snprintf(name, sizeof name, "series/S%03d/%s", i + 1, prc_synth_channels[c].name);
       PetscCall(prc_h5_group(f.fid, name, &g));
       PetscCall(prc_h5_attr_double(g, "start_time", R->t0));
@@ -386,10 +387,10 @@ static PetscErrorCode write_stations(prc_ctx *ctx, synth_run *R)
       }
       hsize_t n = (hsize_t)q->nsamples, zero[2] = {0, 0}, cnt = me ? n : 0;
       PetscCall(prc_h5_write_nd(g, "values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, zero, &cnt, val));
-      int64_t gap2[1024];
       for (int k = 0; k < ng; k++) gap2[2 * k] = gs[k], gap2[2 * k + 1] = gc[k];
       hsize_t gd[2] = {(hsize_t)ng, 2}, gcnt[2] = {ctx->rank ? 0 : (hsize_t)ng, 2};
       PetscCall(prc_h5_write_nd(g, "gaps", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, gd, zero, gcnt, gap2));
+      PetscCall(PetscFree3(gs, gc, gap2));
       H5Gclose(g);
       if (me) prc_progress_update(&prog, done += (double)q->nsamples);
     }
@@ -545,9 +546,10 @@ static PetscErrorCode quicklooks(prc_ctx *ctx, synth_run *R, const int64_t *clou
     prc_synth_station_xy(s, R->q.seed, 0, &xkm, &ykm);
     prc_series ss[PRC_SYNTH_NCHAN];
     for (int c = 0; c < PRC_SYNTH_NCHAN; c++) {
-      double *v = sy + c * n, m = 0, sd = 0;
-      int64_t gs[512], gc[512];
-      int     ng = prc_synth_station_gaps(&R->q, 0, c, 512, gs, gc);
+      double  *v = sy + c * n, m = 0, sd = 0;
+      int64_t  maxg = prc_synth_station_gap_bound(&R->q, 0, c), *gs, *gc;
+      PetscCall(PetscMalloc2(maxg + 1, &gs, maxg + 1, &gc));
+      int ng = prc_synth_station_gaps(&R->q, 0, c, (int)maxg, gs, gc);
       prc_synth_station_series(s, &R->q, 0, c, xkm, ykm, v, NULL);
       for (int64_t i = 0; i < n; i++) m += v[i];
       m /= (double)n;
@@ -556,6 +558,7 @@ static PetscErrorCode quicklooks(prc_ctx *ctx, synth_run *R, const int64_t *clou
       for (int64_t i = 0; i < n; i++) v[i] = (v[i] - m) / sd + 6.0 * (PRC_SYNTH_NCHAN - 1 - c), sx[i] = (double)i * R->q.dt_s / PRC_DAY;
       for (int k = 0; k < ng; k++)
         for (int64_t i = gs[k]; i < gs[k] + gc[k]; i++) v[i] = NAN;
+      PetscCall(PetscFree2(gs, gc));
       ss[c] = (prc_series){sx, v, (int)n, prc_synth_channels[c].name, 0};
     }
     snprintf(title, sizeof title, "station S001, five channels standardised and offset (SNR %g dB; red: M>=%.1f events)",

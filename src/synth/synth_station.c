@@ -35,6 +35,14 @@ static int cmp_i64(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+int64_t prc_synth_station_gap_bound(const prc_synth_net_params *q, int station, int channel)
+{
+  prc_rng r;
+  prc_rng_seed(&r, q->seed, ((uint64_t)STREAM_GAPS << 40) + (uint64_t)station * 16 + (uint64_t)channel);
+  double years = (double)q->nsamples * q->dt_s / (365.25 * PRC_DAY);
+  return (int64_t)prc_rng_poisson(&r, q->gaps_per_year * years);
+}
+
 int prc_synth_station_gaps(const prc_synth_net_params *q, int station, int channel, int maxg, int64_t *start,
                            int64_t *count)
 {
@@ -73,9 +81,26 @@ static double envelope(const prc_synth_net_params *q, double tau)
   return 0;
 }
 
+/* The carrier is a function of absolute time (so a record is one coherent signal); the
+ * pi/4 phase keeps it away from zero on any regular sampling grid. */
 static double carrier(const prc_synth_channel *c, double t_s)
 {
-  return c->carrier_period_h > 0 ? sin(2 * M_PI * t_s / (c->carrier_period_h * 3600)) : c->sign;
+  return c->carrier_period_h > 0 ? sin(2 * M_PI * t_s / (c->carrier_period_h * 3600) + M_PI / 4) : c->sign;
+}
+
+/* Amplitude that gives the anomaly of event A, at the epicentre, a mean power of
+ * noise_sd^2 10^(snr/10) over the samples of its window [t_ev - lead, t_ev + after] on this
+ * record's sampling grid (samples before the record start count too). 0 if the window
+ * holds no sample. */
+static double anomaly_amp(const prc_synth_net_params *q, const prc_synth_channel *c, double t_day)
+{
+  double  t0 = (t_day - q->lead_days) * PRC_DAY, t1 = (t_day + q->after_days) * PRC_DAY, ms = 0;
+  int64_t i0 = (int64_t)ceil(t0 / q->dt_s), i1 = (int64_t)floor(t1 / q->dt_s), n = 0;
+  for (int64_t i = i0; i <= i1; i++, n++) {
+    double ts = (double)i * q->dt_s, v = envelope(q, ts / PRC_DAY - t_day) * carrier(c, ts);
+    ms += v * v;
+  }
+  return ms > 0 ? c->noise_sd * pow(10, q->snr_db / 20) / sqrt(ms / (double)n) : 0;
 }
 
 void prc_synth_station_series(const prc_synth *s, const prc_synth_net_params *q, int station, int channel, double x_km,
@@ -84,14 +109,8 @@ void prc_synth_station_series(const prc_synth *s, const prc_synth_net_params *q,
   const prc_synth_channel *c = &prc_synth_channels[channel];
   prc_rng                  r;
   prc_rng_seed(&r, q->seed, ((uint64_t)STREAM_NOISE << 40) + (uint64_t)station * 16 + (uint64_t)channel);
-  /* RMS of envelope x carrier over the window, to scale the anomaly to the requested SNR */
-  double ms = 0;
-  int    nw = 0;
-  for (double tau = -q->lead_days; tau <= q->after_days; tau += q->dt_s / PRC_DAY, nw++) {
-    double v = envelope(q, tau) * carrier(c, tau * PRC_DAY);
-    ms += v * v;
-  }
-  double amp = c->noise_sd * pow(10, q->snr_db / 20) / sqrt(ms / (nw ? nw : 1));
+  double *amp = malloc(sizeof(double) * (size_t)(s->nanom ? s->nanom : 1));
+  for (int k = 0; k < s->nanom; k++) amp[k] = anomaly_amp(q, c, s->anom[k].t_day);
   const double phi = 0.9, innov = c->noise_sd * sqrt(1 - phi * phi);
   double       e = c->noise_sd * prc_rng_normal(&r);
   for (int64_t i = 0; i < q->nsamples; i++) {
@@ -106,9 +125,10 @@ void prc_synth_station_series(const prc_synth *s, const prc_synth_net_params *q,
       if (tau <= -q->lead_days || tau >= q->after_days) continue;
       double dx = x_km - A->x_km, dy = y_km - A->y_km, d = sqrt(dx * dx + dy * dy), R = prc_synth_dobrovolsky_km(A->mag);
       if (d > R) continue;
-      a += amp * exp(-(d / R) * (d / R)) * envelope(q, tau) * carrier(c, ts);
+      a += amp[k] * exp(-(d / R) * (d / R)) * envelope(q, tau) * carrier(c, ts);
     }
     out[i] = v + a;
     if (anom) anom[i] = a;
   }
+  free(amp);
 }
