@@ -22,7 +22,7 @@ DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev petsc-dev 
   libopenblas-dev libpng-dev zlib1g-dev libmseed-dev libhdf4-alt-dev libxml2-dev \
   python3-numpy python3-scipy
 
-PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib
+PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib mseed libxml-2.0
 
 CC := mpicc
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
@@ -46,8 +46,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
-           -Iinclude -I/usr/include/hdf5/openmpi $(PKG_CFLAGS) -DPRC_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS  := $(PKG_LIBS) -lfftw3_mpi -lfftw3 -lopenblas -lm
+           -Iinclude -I/usr/include/hdf5/openmpi -I/usr/include/hdf $(PKG_CFLAGS) -DPRC_VERSION='"$(VERSION)"' -MMD -MP
+# HDF4 (MODIS): Debian's -alt build, renamed so it can coexist with netCDF; no .pc file.
+LDLIBS  := $(PKG_LIBS) -lmfhdfalt -ldfalt -lfftw3_mpi -lfftw3 -lopenblas -lm
 LDFLAGS := $(LDSAN)
 
 BUILD := build
@@ -66,7 +67,7 @@ BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_
 all: check-deps bin/precursor
 
 check-deps:
-	@[ -n "$(CHECKED)" ] || echo "precursor $(VERSION): CC=$(CC) ($$($(CC) -dumpversion 2>/dev/null)), pkg-config: $(PKGS) + fftw3_mpi, openblas$(if $(DEBUG), DEBUG)$(if $(SANITIZE), SANITIZE)$(if $(filter true,$(CI)), -Werror)"
+	@[ -n "$(CHECKED)" ] || echo "precursor $(VERSION): CC=$(CC) ($$($(CC) -dumpversion 2>/dev/null)), pkg-config: $(PKGS) + fftw3_mpi, hdf4-alt, openblas$(if $(DEBUG), DEBUG)$(if $(SANITIZE), SANITIZE)$(if $(filter true,$(CI)), -Werror)"
 	@pkg-config --exists $(PKGS) || { echo "precursor: missing build dependencies (pkg-config: $(PKGS)); run 'make deps' (as root)"; exit 1; }
 
 # Installs only what dpkg says is missing; a no-op (well under a second) when all is present.

@@ -21,7 +21,7 @@ out=outputs/bench/bench-$stamp.txt
 raw=$(mktemp); trap 'rm -f "$raw"; rm -rf outputs/bench/tmp' EXIT
 {
   echo "# precursor benchmarks $stamp  version $(git describe --always --dirty 2>/dev/null || echo unknown)"
-  echo "# host $(hostname) cores $(nproc) cpu '$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')'"
+  echo "# host $(hostname) cores $(nproc --all) cpu '$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')'"
   echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto} OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS reps=$REPS (medians)"
 } >"$out"
 
