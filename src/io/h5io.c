@@ -235,6 +235,23 @@ PetscErrorCode prc_h5_grid_create(hid_t loc, const char *name, hsize_t nt, hsize
   PetscFunctionReturn(0);
 }
 
+/* Select the block [start, start+count) of fsp (or nothing when n == 0) and return the
+ * matching memory space: a rank with nothing to transfer still takes part. */
+static hid_t select_block(hid_t fsp, int rank, const hsize_t *start, const hsize_t *count, hsize_t n)
+{
+  hsize_t one = 1;
+  hid_t   msp;
+  if (n) {
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    msp = H5Screate_simple(rank, count, NULL);
+  } else {
+    H5Sselect_none(fsp);
+    msp = H5Screate_simple(1, &one, NULL);
+    H5Sselect_none(msp);
+  }
+  return msp;
+}
+
 /* Select a tile (or its time block) in the file space of dset; returns file and memory spaces. */
 static PetscErrorCode tile_spaces(hid_t dset, const prc_tile *tile, hsize_t t0, hsize_t nt, hid_t *fsp, hid_t *msp,
                                   hsize_t *nelem)
@@ -265,17 +282,7 @@ static PetscErrorCode tile_spaces(hid_t dset, const prc_tile *tile, hsize_t t0, 
   start[r - 1] = (hsize_t)tile->xs, count[r - 1] = (hsize_t)tile->xm;
   *nelem = 1;
   for (int i = 0; i < r; i++) *nelem *= count[i];
-  if (*nelem) {
-    H5CHK(H5Sselect_hyperslab(*fsp, H5S_SELECT_SET, start, NULL, count, NULL), "hyperslab selection failed");
-    *msp = H5Screate_simple(r, count, NULL);
-  } else {
-    H5Sselect_none(*fsp);
-    *msp = H5Screate(H5S_NULL);
-    H5Sclose(*msp);
-    hsize_t one = 1;
-    *msp = H5Screate_simple(1, &one, NULL);
-    H5Sselect_none(*msp);
-  }
+  *msp = select_block(*fsp, r, start, count, *nelem);
   PetscFunctionReturn(0);
 }
 
@@ -326,7 +333,7 @@ PetscErrorCode prc_h5_write_nd(hid_t loc, const char *name, hid_t ftype, hid_t m
                                const hsize_t *start, const hsize_t *count, const void *data)
 {
   char    fn[1024];
-  hsize_t n = 1, one = 1;
+  hsize_t n = 1;
   PetscFunctionBeginUser;
   for (int i = 0; i < rank; i++) n *= count[i];
   hid_t fsp = H5Screate_simple(rank, dims, NULL);
@@ -339,15 +346,7 @@ PetscErrorCode prc_h5_write_nd(hid_t loc, const char *name, hid_t ftype, hid_t m
     H5Sclose(fsp), H5Dclose(d);
     PetscFunctionReturn(0);
   }
-  hid_t msp;
-  if (n) {
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    msp = H5Screate_simple(rank, count, NULL);
-  } else {
-    H5Sselect_none(fsp);
-    msp = H5Screate_simple(1, &one, NULL);
-    H5Sselect_none(msp);
-  }
+  hid_t  msp = select_block(fsp, rank, start, count, n);
   hid_t  x = dxpl_collective();
   herr_t e = H5Dwrite(d, mtype, msp, fsp, x, data);
   H5Pclose(x), H5Sclose(msp), H5Sclose(fsp), H5Dclose(d);
@@ -393,7 +392,7 @@ PetscErrorCode prc_h5_read_nd(hid_t loc, const char *name, hid_t mtype, const hs
                               void *data)
 {
   int     r;
-  hsize_t dims[8], n = 1, one = 1;
+  hsize_t dims[8], n = 1;
   char    fn[1024];
   PetscFunctionBeginUser;
   PetscCall(prc_h5_dims(loc, name, &r, dims));
@@ -406,15 +405,7 @@ PetscErrorCode prc_h5_read_nd(hid_t loc, const char *name, hid_t mtype, const hs
   hsize_t total = 1;
   for (int i = 0; i < r; i++) total *= dims[i];
   if (!total) PetscFunctionReturn(0);
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), fsp = H5Dget_space(d), msp;
-  if (n) {
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    msp = H5Screate_simple(r, count, NULL);
-  } else {
-    H5Sselect_none(fsp);
-    msp = H5Screate_simple(1, &one, NULL);
-    H5Sselect_none(msp);
-  }
+  hid_t  d = H5Dopen2(loc, name, H5P_DEFAULT), fsp = H5Dget_space(d), msp = select_block(fsp, r, start, count, n);
   hid_t  x = dxpl_collective();
   herr_t e = H5Dread(d, mtype, msp, fsp, x, data);
   H5Pclose(x), H5Sclose(msp), H5Sclose(fsp), H5Dclose(d);
