@@ -63,6 +63,10 @@ PetscErrorCode prc_h5_tile_read(hid_t dset, const prc_tile *tile, hsize_t t0, hs
  * empty selection. */
 PetscErrorCode prc_h5_write_nd(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
                                const hsize_t *start, const hsize_t *count, const void *data);
+/* Collective write of this rank's block [start, start+count) into an existing dataset
+ * (a zero count takes part with an empty selection). */
+PetscErrorCode prc_h5_write_block(hid_t dset, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
+                                  const void *data);
 /* Shortcut: a 1-D dataset written whole by rank 0 of comm (`data` significant on rank 0). */
 PetscErrorCode prc_h5_write_col(MPI_Comm comm, hid_t loc, const char *name, hid_t type, hsize_t n, const void *data);
 /* Read the block [start, start+count) of dataset `name` (collective transfer). */

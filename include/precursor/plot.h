@@ -40,6 +40,8 @@ typedef struct {
   uint32_t          mask_rgb;   /* colour of non-finite cells; 0: light grey 0xC0C0C0 */
   const prc_marker *markers;    /* may be NULL */
   int               nmarkers;
+  const unsigned char *outline; /* (ny, nx) mask or NULL: the boundary of the cells with a
+                                   non-zero value is drawn in black (e.g. an anomaly contour) */
 } prc_map_style;
 
 /* Map layout: the grid's top-left cell starts at pixel (PRC_PLOT_MAP_LEFT,

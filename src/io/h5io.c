@@ -329,6 +329,23 @@ PetscErrorCode prc_h5_tile_read(hid_t dset, const prc_tile *tile, hsize_t t0, hs
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode prc_h5_write_block(hid_t dset, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
+                                  const void *data)
+{
+  char    fn[1024];
+  hsize_t n = 1;
+  PetscFunctionBeginUser;
+  for (int i = 0; i < rank; i++) n *= count[i];
+  hid_t fsp = H5Dget_space(dset);
+  PetscCheck(H5Sget_simple_extent_ndims(fsp) == rank, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "block of rank %d for a dataset of rank %d in '%s'",
+             rank, H5Sget_simple_extent_ndims(fsp), prc_h5_filename(dset, fn, sizeof fn));
+  hid_t  msp = select_block(fsp, rank, start, count, n), x = dxpl_collective();
+  herr_t e = H5Dwrite(dset, mtype, msp, fsp, x, data);
+  H5Pclose(x), H5Sclose(msp), H5Sclose(fsp);
+  H5CHK(e, "writing a block to '%s' failed (disk full?)", prc_h5_filename(dset, fn, sizeof fn));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode prc_h5_write_nd(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
                                const hsize_t *start, const hsize_t *count, const void *data)
 {

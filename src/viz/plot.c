@@ -390,6 +390,23 @@ int prc_plot_map_png(const char *path, const float *z, int nx, int ny,
               isfinite(v) ? cmap_rgb(st->cmap, (v - lo) / (hi - lo)) : mask);
     }
   }
+  if (st->outline) /* black edges between cells inside and outside the outline mask */
+    for (int j = 0; j < ny; j++) {
+      int row = st->flip_y ? j : ny - 1 - j;
+      for (int i = 0; i < nx; i++) {
+        if (!st->outline[(size_t)j * (size_t)nx + (size_t)i]) continue;
+        int l = i == 0 || !st->outline[(size_t)j * (size_t)nx + (size_t)(i - 1)];
+        int r = i == nx - 1 || !st->outline[(size_t)j * (size_t)nx + (size_t)(i + 1)];
+        int dn = j == 0 || !st->outline[(size_t)(j - 1) * (size_t)nx + (size_t)i];
+        int up = j == ny - 1 || !st->outline[(size_t)(j + 1) * (size_t)nx + (size_t)i];
+        int lower = st->flip_y ? up : dn, upper = st->flip_y ? dn : up; /* picture bottom/top edges */
+        int x0 = L + i * s, y0 = T + row * s, th = s >= 4 ? 2 : 1;
+        if (l) cv_rect(&c, x0, y0, th, s, BLACK);
+        if (r) cv_rect(&c, x0 + s - th, y0, th, s, BLACK);
+        if (upper) cv_rect(&c, x0, y0, s, th, BLACK);
+        if (lower) cv_rect(&c, x0, y0 + s - th, s, th, BLACK);
+      }
+    }
   cv_frame(&c, L - 1, T - 1, W + 2, H + 2, BLACK);
 
   /* colour bar: top = hi, bottom = lo; labels at lo, mid, hi */

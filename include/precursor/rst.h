@@ -1,0 +1,56 @@
+/* precursor/rst.h — RST (Robust Satellite Techniques) kernels: regional spatial mean,
+ * per-pixel multi-year background statistics of dT = T - Tbar(t) per calendar slot, and
+ * the RETIRA index R = (dT - mu) / sigma (paper 001, eq. 2 and 6). Kernel layer: no MPI.
+ *
+ * Layout: a block of a tile is (nt, npix) float32, pixel fastest; NaN = no data.
+ * Background accumulators are (nbins, npix), one bin per day of year (366) or per month
+ * (12). Each pixel's observations are folded in time order with Welford's update, so the
+ * result does not depend on how time is blocked or pixels are split across ranks; slot
+ * statistics merge the bins of a window with Chan's formula. sigma is the population
+ * standard deviation (divisor = number of valid samples A, eq. 6). */
+#ifndef PRECURSOR_RST_H
+#define PRECURSOR_RST_H
+
+#include <stdint.h>
+
+#define PRC_RST_FIXED_SCALE 1048576.0 /* 2^20: fixed-point quantum of the spatial-mean sums */
+
+typedef struct {
+  int      nbins;
+  int64_t  npix;
+  int32_t *n;     /* (nbins, npix) valid samples */
+  double  *mean;  /* (nbins, npix) running mean of dT */
+  double  *m2;    /* (nbins, npix) running sum of squared deviations */
+} prc_rst_acc;
+
+/* Calendar binning of a UTC time: day of year - 1 (0..365) or month - 1 (0..11). */
+int  prc_rst_bin(double t, int monthly);
+
+/* Local part of the spatial mean of each time step of a block: fixed-point sums
+ * qsum[t] = sum of llround(v * 2^20) over finite v, cnt[t] = their number. Integer sums
+ * are associative, so the global mean is the same bits on any number of ranks.
+ * Returns 1 (with prc_seterr) if a value is too large for the fixed-point range. */
+int  prc_rst_mean_local(const float *buf, int nt, int64_t npix, int64_t *qsum, int64_t *cnt);
+
+int  prc_rst_acc_init(prc_rst_acc *a, int nbins, int64_t npix);
+void prc_rst_acc_free(prc_rst_acc *a);
+/* Fold a block into the accumulators: time step t goes to bin[t] (< 0: skipped), each
+ * finite value v contributes dT = v - tbar[t]. */
+void prc_rst_acc_add(prc_rst_acc *a, const float *buf, int nt, const double *tbar, const int *bin);
+/* Slot statistics: slot s merges bins within +-window of s (circularly over nbins when
+ * circular). Pixels with fewer than min_samples valid samples get NaN mean and sd (never
+ * zero); count is always written. mean, sd (nbins, npix) float32, count (nbins, npix). */
+void prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_samples, float *mean, float *sd,
+                        int32_t *count);
+/* RETIRA for a block: r = (v - tbar[t] - mean[slot]) / sd[slot]; NaN where v is missing or
+ * the background is undefined (or sd == 0). */
+void prc_rst_retira(const float *buf, int nt, int64_t npix, const double *tbar, const int *slot, const float *mean,
+                    const float *sd, float *r);
+
+/* Straightforward reference of prc_rst_acc_add + prc_rst_background: for every pixel and
+ * slot, gather the dT values of the time steps whose bin is within the window, then mean
+ * and population sd by the two-pass formula. stack (nt, npix). */
+void prc_rst_background_ref(const float *stack, int nt, int64_t npix, const double *tbar, const int *bin, int nbins,
+                            int window, int circular, int min_samples, float *mean, float *sd, int32_t *count);
+
+#endif

@@ -1,0 +1,152 @@
+/* test_rst.c — RST kernels against the straightforward reference and closed forms. */
+#include "ptest.h"
+
+#include "precursor/error.h"
+#include "precursor/rng.h"
+#include "precursor/rst.h"
+#include "precursor/timeutil.h"
+
+#include <stdint.h>
+
+enum { NT = 900, NP = 37 };
+
+/* a stack with seasonal signal, noise and ~40 % NaN; bins from real dates from 2010-01-01 */
+static void make_stack(float *s, double *tbar, int *bin, int monthly)
+{
+  prc_rng r;
+  prc_rng_seed(&r, 11, 1);
+  for (int t = 0; t < NT; t++) {
+    double tt = 14610.0 * PRC_DAY + t * PRC_DAY; /* 2010-01-01 */
+    bin[t] = prc_rst_bin(tt, monthly);
+    tbar[t] = t % 97 == 5 ? NAN : 280 + 10 * sin(t / 58.0);
+    for (int p = 0; p < NP; p++)
+      s[(size_t)t * NP + p] = prc_rng_uniform(&r) < 0.4 ? NAN : (float)(tbar[t] + 3 * sin(p + t / 58.0) + prc_rng_normal(&r) * (1 + p % 3));
+  }
+}
+
+static void compare(const char *what, int window, int circular, int monthly, int block, int nmin)
+{
+  static float s[NT * NP];
+  static double tbar[NT];
+  static int    bin[NT];
+  make_stack(s, tbar, bin, monthly);
+  int         nb = monthly ? 12 : 366;
+  prc_rst_acc a;
+  PT_CHECK(!prc_rst_acc_init(&a, nb, NP), "%s", prc_lasterr());
+  for (int t0 = 0; t0 < NT; t0 += block) {
+    int n = t0 + block > NT ? NT - t0 : block;
+    prc_rst_acc_add(&a, s + (size_t)t0 * NP, n, tbar + t0, bin + t0);
+  }
+  static float   mu[366 * NP], sd[366 * NP], mr[366 * NP], sr[366 * NP];
+  static int32_t c[366 * NP], cr[366 * NP];
+  prc_rst_background(&a, window, circular, nmin, mu, sd, c);
+  prc_rst_background_ref(s, NT, NP, tbar, bin, nb, window, circular, nmin, mr, sr, cr);
+  double emax = 0;
+  int    nanmis = 0, cmis = 0, defined = 0;
+  for (int i = 0; i < nb * NP; i++) {
+    cmis += c[i] != cr[i];
+    nanmis += isnan(mu[i]) != isnan(mr[i]) || isnan(sd[i]) != isnan(sr[i]);
+    if (!isnan(mr[i])) {
+      defined++;
+      emax = fmax(emax, fmax(fabs(mu[i] - mr[i]), fabs(sd[i] - sr[i])));
+    }
+  }
+  printf("# %s: %d defined slot-pixels, max |fast - ref| %.2e\n", what, defined, emax);
+  PT_CHECK(cmis == 0, "%s: %d counts differ", what, cmis);
+  PT_CHECK(nanmis == 0, "%s: %d undefined pixels differ", what, nanmis);
+  PT_CHECK(defined > nb * NP / 4, "%s: too few defined pixels (%d): the test is too weak", what, defined);
+  PT_NEAR(emax, 0, 2e-5, 0); /* float32 outputs of values ~ 5 K */
+  prc_rst_acc_free(&a);
+}
+
+static void test_doy_window_vs_ref(void) { compare("doy +-7", 7, 1, 0, 32, 5); }
+static void test_doy_min_samples_vs_ref(void) { compare("doy +-2, min 9", 2, 1, 0, 50, 9); }
+static void test_doy_window0_vs_ref(void) { compare("doy +-0", 0, 1, 0, 7, 2); }
+static void test_doy_wide_window_vs_ref(void) { compare("doy +-200 (all bins)", 200, 1, 0, 900, 5); }
+static void test_month_vs_ref(void) { compare("month", 0, 0, 1, 64, 5); }
+
+/* blocking must not change a single bit */
+static void test_block_invariance(void)
+{
+  static float s[NT * NP];
+  static double tbar[NT];
+  static int    bin[NT];
+  make_stack(s, tbar, bin, 0);
+  prc_rst_acc a, b;
+  prc_rst_acc_init(&a, 366, NP);
+  prc_rst_acc_init(&b, 366, NP);
+  prc_rst_acc_add(&a, s, NT, tbar, bin);
+  for (int t0 = 0; t0 < NT; t0 += 13) prc_rst_acc_add(&b, s + (size_t)t0 * NP, t0 + 13 > NT ? NT - t0 : 13, tbar + t0, bin + t0);
+  PT_CHECK(!memcmp(a.n, b.n, 366 * NP * sizeof(int32_t)) && !memcmp(a.mean, b.mean, 366 * NP * sizeof(double)) &&
+               !memcmp(a.m2, b.m2, 366 * NP * sizeof(double)),
+           "block size changed the accumulators");
+  prc_rst_acc_free(&a);
+  prc_rst_acc_free(&b);
+}
+
+/* closed form: two bins holding {1,2,3} and {10}: merged mean 4, population var 12.5 */
+static void test_chan_merge_closed_form(void)
+{
+  float   buf[4] = {1, 2, 3, 10};
+  double  tb[4] = {0, 0, 0, 0};
+  int     bins[4] = {0, 0, 0, 1};
+  float   mu[12], sd[12];
+  int32_t c[12];
+  prc_rst_acc a;
+  prc_rst_acc_init(&a, 12, 1);
+  prc_rst_acc_add(&a, buf, 4, tb, bins);
+  prc_rst_background(&a, 1, 0, 2, mu, sd, c);
+  PT_CHECK(c[0] == 4 && c[1] == 4 && c[2] == 1, "counts %d %d %d", c[0], c[1], c[2]);
+  PT_NEAR(mu[0], 4, 1e-6, 0);
+  PT_NEAR(sd[0], sqrt(12.5), 1e-6, 0);
+  PT_CHECK(isnan(mu[2]) && isnan(sd[2]), "a slot with 1 sample < min 2 must be NaN, got %g", mu[2]);
+  PT_CHECK(c[5] == 0 && isnan(mu[5]), "an empty slot must be NaN with count 0");
+  prc_rst_acc_free(&a);
+}
+
+static void test_retira_closed_form(void)
+{
+  float  buf[3] = {305, NAN, 299}, mu[3] = {2, 2, 2}, sd[3] = {2, 2, 0}, r[3];
+  double tb[1] = {300};
+  int    slot[1] = {0};
+  prc_rst_retira(buf, 1, 3, tb, slot, mu, sd, r);
+  PT_NEAR(r[0], 1.5, 1e-6, 0); /* (305 - 300 - 2) / 2 */
+  PT_CHECK(isnan(r[1]), "missing pixel must give NaN");
+  PT_CHECK(isnan(r[2]), "sd 0 must give NaN, got %g", r[2]);
+}
+
+static void test_spatial_mean_fixed_point(void)
+{
+  float   buf[6] = {300.25f, NAN, 299.5f, 1e30f, 1, 2};
+  int64_t q[2], c[2];
+  PT_CHECK(!prc_rst_mean_local(buf, 1, 3, q, c), "%s", prc_lasterr());
+  PT_CHECK(c[0] == 2, "count %lld", (long long)c[0]);
+  PT_NEAR((double)q[0] / PRC_RST_FIXED_SCALE / (double)c[0], (300.25 + 299.5) / 2, 1e-9, 0);
+  PT_CHECK(prc_rst_mean_local(buf + 3, 1, 3, q, c) != 0, "1e30 must be refused");
+  PT_CHECK(strstr(prc_lasterr(), "too large") != NULL, "message: %s", prc_lasterr());
+}
+
+static void test_bins(void)
+{
+  double t;
+  prc_time_parse("2012-12-31", &t);
+  PT_CHECK(prc_rst_bin(t, 0) == 365 && prc_rst_bin(t, 1) == 11, "leap-year Dec 31: %d %d", prc_rst_bin(t, 0), prc_rst_bin(t, 1));
+  prc_time_parse("2011-03-01T23:59:59", &t);
+  PT_CHECK(prc_rst_bin(t, 0) == 59 && prc_rst_bin(t, 1) == 2, "2011-03-01: %d %d", prc_rst_bin(t, 0), prc_rst_bin(t, 1));
+}
+
+int main(int argc, char **argv)
+{
+  pt_set_prog(argv[0]);
+  PT_RUN(test_doy_window_vs_ref);
+  PT_RUN(test_doy_window0_vs_ref);
+  PT_RUN(test_doy_min_samples_vs_ref);
+  PT_RUN(test_doy_wide_window_vs_ref);
+  PT_RUN(test_month_vs_ref);
+  PT_RUN(test_block_invariance);
+  PT_RUN(test_chan_merge_closed_form);
+  PT_RUN(test_retira_closed_form);
+  PT_RUN(test_spatial_mean_fixed_point);
+  PT_RUN(test_bins);
+  return pt_finish();
+}
