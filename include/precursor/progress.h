@@ -21,4 +21,8 @@ void prc_progress_update(prc_progress *p, double done);
 /* Final line with elapsed time and mean rate. */
 void prc_progress_end(prc_progress *p);
 
+/* printf on rank 0 of comm with the C library's formatting (PetscPrintf prints %g of 2.0
+ * as "2."), flushed. Not collective. */
+void prc_say(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

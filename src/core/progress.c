@@ -2,6 +2,7 @@
 #include "precursor/progress.h"
 #include "precursor/timeutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,5 +59,17 @@ void prc_progress_end(prc_progress *p)
   fmt_rate(el > 0 ? p->total / el : 0, r, sizeof r);
   fmt_dur(el, l, sizeof l);
   printf("[%s] %-14s done in %s (%s %s/s on rank 0)\n", p->stage, p->what, l, r, p->unit);
+  fflush(stdout);
+}
+
+void prc_say(MPI_Comm comm, const char *fmt, ...)
+{
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
   fflush(stdout);
 }

@@ -455,17 +455,17 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   /* ---- summary ---- */
   int64_t totv = 0, tota = 0;
   for (hsize_t a = 0; a < na; a++) totv += ds[a].nvalid, tota += ds[a].nanom;
-  PetscCall(PetscPrintf(ctx->comm,
+  prc_say(ctx->comm,
                         "[rst] %llu x %llu px, reference %llu steps, analysis %llu steps, %s slots (window +-%d d), k = %g: "
                         "%.2f %% of defined pixel-days anomalous\n",
                         (unsigned long long)nx, (unsigned long long)ny, (unsigned long long)nref, (unsigned long long)na,
-                        monthly ? "month" : "doy", window, k, totv ? 100.0 * (double)tota / (double)totv : 0.0));
+                        monthly ? "month" : "doy", window, k, totv ? 100.0 * (double)tota / (double)totv : 0.0);
   if (nev)
-    PetscCall(PetscPrintf(ctx->comm,
+    prc_say(ctx->comm,
                           "[rst] events M >= %g in the region: %d, detected %d (%.0f %%: >= %g km2 anomalous within %g km in the %g days "
                           "before); quiet-day control: %.1f %% of %lld event-location days\n",
                           prc_opts_real(o, "rst_event_mmin"), nev, ndet, 100.0 * ndet / nev, Amin, D, Tb / PRC_DAY,
-                          quiet_days ? 100.0 * (double)quiet_hits / (double)quiet_days : 0.0, (long long)quiet_days));
+                          quiet_days ? 100.0 * (double)quiet_hits / (double)quiet_days : 0.0, (long long)quiet_days);
 
   /* ---- pictures (rank 0, from the file just written) ---- */
   int ok = 1;
@@ -552,7 +552,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, ctx->comm));
   PetscCheck(ok, ctx->comm, PETSC_ERR_FILE_WRITE, "writing the RST pictures in '%s' failed (see above)", out);
-  PetscCall(PetscPrintf(ctx->comm, "[rst] outputs in %s/ (rst.h5%s)\n", out, prc_opts_bool(o, "rst_png") ? " retira_*.png rst_area.png" : ""));
+  prc_say(ctx->comm, "[rst] outputs in %s/ (rst.h5%s)\n", out, prc_opts_bool(o, "rst_png") ? " retira_*.png rst_area.png" : "");
 
   PetscCall(PetscFree2(col, area0));
   PetscCall(PetscFree2(ds, evarea));

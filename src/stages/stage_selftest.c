@@ -18,6 +18,7 @@
 #include "precursor/fft_dist.h"
 #include "precursor/h5io.h"
 #include "precursor/scalapack.h"
+#include "precursor/progress.h"
 #include "precursor/stage.h"
 
 static const prc_opt_spec selftest_opts[] = {
@@ -41,8 +42,8 @@ static PetscErrorCode verdict(MPI_Comm comm, verdicts *v, const char *name, cons
   ok ? v->npass++ : v->nfail++;
   snprintf(v->names[v->n], sizeof v->names[0], "%s", name);
   v->err[v->n++] = err;
-  PetscCall(PetscPrintf(comm, "selftest %-14s %-46s max error %.3e (tolerance %.1e)  %s\n", name, what, err, tol,
-                        ok ? "PASSED" : "FAILED"));
+  prc_say(comm, "selftest %-14s %-46s max error %.3e (tolerance %.1e)  %s\n", name, what, err, tol,
+                        ok ? "PASSED" : "FAILED");
   PetscFunctionReturn(0);
 }
 
@@ -182,11 +183,11 @@ static PetscErrorCode selftest_run(prc_ctx *ctx)
   verdicts v;
   PetscFunctionBeginUser;
   memset(&v, 0, sizeof v);
-  PetscCall(PetscPrintf(ctx->comm, "selftest on %d rank%s\n", ctx->size, ctx->size > 1 ? "s" : ""));
+  prc_say(ctx->comm, "selftest on %d rank%s\n", ctx->size, ctx->size > 1 ? "s" : "");
   PetscCall(check_fft(ctx->comm, prc_opts_int(ctx->opts, "selftest_fft_n"), &v));
   PetscCall(check_scalapack(ctx->comm, (int)prc_opts_int(ctx->opts, "selftest_n"), (int)prc_opts_int(ctx->opts, "selftest_nb"), &v));
   PetscCall(check_h5(ctx, &v));
-  PetscCall(PetscPrintf(ctx->comm, "selftest: %d PASSED, %d FAILED\n", v.npass, v.nfail));
+  prc_say(ctx->comm, "selftest: %d PASSED, %d FAILED\n", v.npass, v.nfail);
   PetscCheck(!v.nfail, ctx->comm, PETSC_ERR_NOT_CONVERGED, "%d known-answer check%s FAILED", v.nfail, v.nfail > 1 ? "s" : "");
   PetscFunctionReturn(0);
 }

@@ -186,7 +186,7 @@ static PetscErrorCode take_catalog(prc_ctx *ctx, synth_run *R, const char *path)
   for (size_t i = 1; i < n; i++)
     PetscCheck(R->given.time[i] >= R->given.time[i - 1], ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
                "'%s': events are not sorted by time (event %zu is earlier than the one before it)", path, i);
-  PetscCall(PetscPrintf(ctx->comm, "[synth] %zu of the %zu events of %s are inside the region and span\n", n, all.n, path));
+  prc_say(ctx->comm, "[synth] %zu of the %zu events of %s are inside the region and span\n", n, all.n, path);
   PetscCall(prc_catalog_free(&all));
   PetscFunctionReturn(0);
 }
@@ -613,11 +613,11 @@ static PetscErrorCode synth_run_stage(prc_ctx *ctx)
     double *t = R.cat.t;
     PrcCallK(prc_synth_set_anomalies(&R.s, (int)n, t, R.cat.lat, R.cat.lon, R.cat.mag));
   }
-  PetscCall(PetscPrintf(ctx->comm,
+  prc_say(ctx->comm,
                         "[synth] region %d x %d px at %g km from (%.3f N, %.3f E), %d days; catalog %zu events, %d with "
                         "M >= %.1f (injected precursors); %d stations x %d channels x %lld samples; %d ranks\n",
                         p.nx, p.ny, p.res_km, p.lat0, p.lon0, p.nt, R.cat.n, R.s.nanom, p.anom_mmin, R.q.nstations,
-                        PRC_SYNTH_NCHAN, (long long)R.q.nsamples, ctx->size));
+                        PRC_SYNTH_NCHAN, (long long)R.q.nsamples, ctx->size);
   PetscCall(write_catalog(ctx, &R));
   PetscCall(PetscCalloc1(p.nt, &cloudy));
   PetscCall(write_lst(ctx, &R, cloudy));
@@ -629,8 +629,8 @@ static PetscErrorCode synth_run_stage(prc_ctx *ctx)
   PetscCheck(ok, ctx->comm, PETSC_ERR_FILE_WRITE, "writing the PNG quicklooks in '%s' failed (see above)", R.out);
   double cf = 0;
   for (int t = 0; t < p.nt; t++) cf += (double)cloudy[t];
-  PetscCall(PetscPrintf(ctx->comm, "[synth] mean cloud fraction %.3f; outputs in %s/ (catalog.h5 lst.h5 stations.h5 truth.h5%s)\n",
-                        cf / ((double)p.nx * p.ny * p.nt), R.out, prc_opts_bool(o, "synth_png") ? " *.png" : ""));
+  prc_say(ctx->comm, "[synth] mean cloud fraction %.3f; outputs in %s/ (catalog.h5 lst.h5 stations.h5 truth.h5%s)\n",
+                        cf / ((double)p.nx * p.ny * p.nt), R.out, prc_opts_bool(o, "synth_png") ? " *.png" : "");
   PetscCall(PetscFree(cloudy));
   prc_etas_catalog_free(&R.cat);
   PetscCall(prc_catalog_free(&R.given));

@@ -193,6 +193,30 @@ done:
 }
 
 /* Number of pixels of colour col in column x. */
+/* The outline mask draws black edges around the masked cells only: a 3x3 block in an 8x8
+ * map at scale 64 has black at its outer cell edges, none in its centre cell or outside. */
+static void test_map_outline(void)
+{
+  float         z[64];
+  unsigned char m[64] = {0};
+  for (int i = 0; i < 64; i++) z[i] = 0.5f;
+  for (int j = 2; j < 5; j++)
+    for (int i = 3; i < 6; i++) m[j * 8 + i] = 1;
+  prc_map_style st = {.vmin = 0, .vmax = 1, .outline = m};
+  image         im;
+  int           s;
+  if (map_roundtrip("outline.png", z, 8, 8, &st, &im, &s)) return;
+  uint32_t mid = cell(&im, 4, 3, s, 8, 0);
+  PT_CHECK(mid != 0x000000, "inside of the outlined block is black");
+  int x_left = PRC_PLOT_MAP_LEFT + 3 * s, y_cell = PRC_PLOT_MAP_TOP + (8 - 1 - 3) * s + s / 2;
+  PT_COLOUR(px(&im, x_left, y_cell), 0x000000);                       /* left edge of cell (3,3) */
+  PT_COLOUR(px(&im, x_left + 3 * s - 1, y_cell), 0x000000);           /* right edge of cell (5,3) */
+  PT_COLOUR(px(&im, PRC_PLOT_MAP_LEFT + 4 * s + s / 2, PRC_PLOT_MAP_TOP + (8 - 1 - 4) * s), 0x000000); /* top of (4,4) */
+  PT_CHECK(px(&im, x_left + s, y_cell) != 0x000000, "edge drawn between two masked cells");
+  PT_CHECK(cell(&im, 1, 1, s, 8, 0) != 0x000000 && cell(&im, 7, 7, s, 8, 0) != 0x000000, "black outside the block");
+  free(im.px);
+}
+
 static int col_has(const image *im, int x, uint32_t col)
 {
   int n = 0;
@@ -368,6 +392,7 @@ int main(int argc, char **argv)
   PT_RUN(test_map_colours);
   PT_RUN(test_map_auto_flip_markers);
   PT_RUN(test_map_diverging);
+  PT_RUN(test_map_outline);
   PT_RUN(test_lines_gap);
   PT_RUN(test_lines_legend_size);
   PT_RUN(test_errors);
