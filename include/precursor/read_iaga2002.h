@@ -29,7 +29,7 @@ typedef struct {
   int64_t t0_ms, dt_ms;             /* first sample (ms since 1970-01-01 UTC), interval (ms) */
   int64_t n;                        /* samples of the regular record */
   double *v;                        /* (n, PRC_IAGA_NCH) row-major; NaN = missing */
-  int64_t n_missing[PRC_IAGA_NCH];  /* 99999 values */
+  int64_t n_missing[PRC_IAGA_NCH];  /* 99999 values (merge: summed over files, overlaps counted in each) */
   int64_t n_notrec[PRC_IAGA_NCH];   /* 88888 values */
   int64_t n_rows;                   /* data lines read */
   int64_t n_absent;                 /* time steps with no line (rows filled with NaN) */
