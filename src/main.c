@@ -10,12 +10,22 @@
 #include "precursor/stage.h"
 #include "precursor/timeutil.h"
 
+/* The stage table: one line per stage, in the order -help lists them. */
 extern const prc_stage prc_stage_synth;
-extern const prc_stage prc_stage_selftest;
+extern const prc_stage prc_stage_import_iaga;
+extern const prc_stage prc_stage_import_mseed;
+extern const prc_stage prc_stage_import_modis;
 extern const prc_stage prc_stage_rst;
+extern const prc_stage prc_stage_selftest;
 
-
-static const prc_stage *const stages[] = {&prc_stage_synth, &prc_stage_rst, &prc_stage_selftest};
+static const prc_stage *const stages[] = {
+  &prc_stage_synth,
+  &prc_stage_import_iaga,
+  &prc_stage_import_mseed,
+  &prc_stage_import_modis,
+  &prc_stage_rst,
+  &prc_stage_selftest,
+};
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
 
 #ifndef PRC_VERSION

@@ -21,6 +21,7 @@
 #include "precursor/progress.h"
 #include "precursor/rng.h"
 #include "precursor/stage.h"
+#include "precursor/stations.h"
 #include "precursor/synth.h"
 #include "precursor/timeutil.h"
 
@@ -331,37 +332,24 @@ static PetscErrorCode write_stations(prc_ctx *ctx, synth_run *R)
 {
   const prc_synth_net_params *q = &R->q;
   int                         ns = q->nstations;
-  prc_h5out                   f;
+  prc_stations_out            w;
+  prc_station                *st;
   char                        path[4096];
   prc_progress                prog;
   int                        *owner;
   int64_t                    *len;
   double                     *val, *xs, *ys;
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc5(ns + 1, &owner, ns + 1, &len, (size_t)q->nsamples, &val, ns + 1, &xs, ns + 1, &ys));
+  PetscCall(PetscMalloc6(ns + 1, &owner, ns + 1, &len, (size_t)q->nsamples, &val, ns + 1, &xs, ns + 1, &ys, ns + 1, &st));
   for (int i = 0; i < ns; i++) len[i] = q->nsamples, prc_synth_station_xy(&R->s, q->seed, i, &xs[i], &ys[i]);
   PetscCheck(!prc_partition_weighted(len, ns, ctx->size, owner), PETSC_COMM_SELF, PETSC_ERR_PLIB, "station partition failed");
-
-  PetscCall(out_path(R->out, "stations.h5", path, sizeof path));
-  PetscCall(prc_h5_create(ctx->comm, path, "stations", &f));
-  { /* station table */
-    char (*code)[16];
-    double *lat, *lon, *el;
-    hid_t   g, st = prc_h5_strtype(16);
-    PetscCall(PetscMalloc4(ns + 1, &code, ns + 1, &lat, ns + 1, &lon, ns + 1, &el));
-    for (int i = 0; i < ns; i++) {
-      snprintf(code[i], 16, "S%03d", i + 1);
-      prc_synth_km_to_deg(&R->s, xs[i], ys[i], &lat[i], &lon[i]);
-      el[i] = prc_synth_elevation(&R->s, (int)(xs[i] / R->s.p.res_km), (int)(ys[i] / R->s.p.res_km));
-    }
-    PetscCall(prc_h5_group(f.fid, "station_table", &g));
-    PetscCall(prc_h5_write_col(ctx->comm, g, "code", st, (hsize_t)ns, code));
-    PetscCall(prc_h5_write_col(ctx->comm, g, "lat", H5T_NATIVE_DOUBLE, (hsize_t)ns, lat));
-    PetscCall(prc_h5_write_col(ctx->comm, g, "lon", H5T_NATIVE_DOUBLE, (hsize_t)ns, lon));
-    PetscCall(prc_h5_write_col(ctx->comm, g, "elevation_m", H5T_NATIVE_DOUBLE, (hsize_t)ns, el));
-    H5Gclose(g), H5Tclose(st);
-    PetscCall(PetscFree4(code, lat, lon, el));
+  for (int i = 0; i < ns; i++) {
+    snprintf(st[i].code, sizeof st[i].code, "S%03d", i + 1);
+    prc_synth_km_to_deg(&R->s, xs[i], ys[i], &st[i].lat, &st[i].lon);
+    st[i].elevation_m = prc_synth_elevation(&R->s, (int)(xs[i] / R->s.p.res_km), (int)(ys[i] / R->s.p.res_km));
   }
+  PetscCall(out_path(R->out, "stations.h5", path, sizeof path));
+  PetscCall(prc_stations_create(ctx->comm, path, ns, st, &w));
   int64_t mine = 0;
   for (int i = 0; i < ns; i++) mine += owner[i] == ctx->rank;
   prc_progress_start(&prog, ctx->comm, "synth", "stations", "samples", (double)mine * PRC_SYNTH_NCHAN * (double)q->nsamples,
@@ -369,34 +357,24 @@ static PetscErrorCode write_stations(prc_ctx *ctx, synth_run *R)
   double done = 0;
   for (int i = 0; i < ns; i++)
     for (int c = 0; c < PRC_SYNTH_NCHAN; c++) {
-      char     name[128];
-      hid_t    g;
-      int64_t  maxg = prc_synth_station_gap_bound(q, i, c), *gs, *gc, *gap2;
+      int64_t maxg = prc_synth_station_gap_bound(q, i, c), *gs, *gc, *gap2;
       PetscCall(PetscMalloc3(maxg + 1, &gs, maxg + 1, &gc, 2 * maxg + 2, &gap2));
       int ng = prc_synth_station_gaps(q, i, c, (int)maxg, gs, gc), me = owner[i] == ctx->rank;
-      snprintf(name, sizeof name, "series/S%03d/%s", i + 1, prc_synth_channels[c].name);
-      PetscCall(prc_h5_group(f.fid, name, &g));
-      PetscCall(prc_h5_attr_double(g, "start_time", R->t0));
-      PetscCall(prc_h5_attr_double(g, "dt", q->dt_s));
-      PetscCall(prc_h5_attr_str(g, "units", prc_synth_channels[c].units));
-      PetscCall(prc_h5_attr_int(g, "n_gaps", ng));
       if (me) {
         prc_synth_station_series(&R->s, q, i, c, xs[i], ys[i], val, NULL);
         for (int k = 0; k < ng; k++)
           for (int64_t s = gs[k]; s < gs[k] + gc[k]; s++) val[s] = NAN;
       }
-      hsize_t n = (hsize_t)q->nsamples, zero[2] = {0, 0}, cnt = me ? n : 0;
-      PetscCall(prc_h5_write_nd(g, "values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, zero, &cnt, val));
       for (int k = 0; k < ng; k++) gap2[2 * k] = gs[k], gap2[2 * k + 1] = gc[k];
-      hsize_t gd[2] = {(hsize_t)ng, 2}, gcnt[2] = {ctx->rank ? 0 : (hsize_t)ng, 2};
-      PetscCall(prc_h5_write_nd(g, "gaps", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, gd, zero, gcnt, gap2));
+      prc_channel_meta m = {.start_time = R->t0, .dt = q->dt_s, .n = q->nsamples, .n_gaps = ng};
+      snprintf(m.units, sizeof m.units, "%s", prc_synth_channels[c].units);
+      PetscCall(prc_stations_write_channel(&w, st[i].code, prc_synth_channels[c].name, &m, owner[i], val, gap2));
       PetscCall(PetscFree3(gs, gc, gap2));
-      H5Gclose(g);
       if (me) prc_progress_update(&prog, done += (double)q->nsamples);
     }
   prc_progress_end(&prog);
-  PetscCall(prc_h5_commit(&f, ctx));
-  PetscCall(PetscFree5(owner, len, val, xs, ys));
+  PetscCall(prc_stations_commit(&w, ctx));
+  PetscCall(PetscFree6(owner, len, val, xs, ys, st));
   PetscFunctionReturn(0);
 }
 
