@@ -1,0 +1,50 @@
+/* precursor/waveforms.h — the waveforms file of the data model (kind "waveforms",
+ * docs/DATA_MODEL.md "Waveforms"): one dataset per trace set, a trace table and gap and
+ * overlap tables. Written collectively with parallel HDF5: every rank creates every
+ * dataset (same metadata on all ranks); each column is written by the rank that holds it. */
+#ifndef PRECURSOR_WAVEFORMS_H
+#define PRECURSOR_WAVEFORMS_H
+
+#include "precursor/h5io.h"
+
+#define PRC_WAVE_NAME 64
+#define PRC_WAVE_CODE 16
+#define PRC_WAVE_COMPS 48
+
+typedef struct {
+  char    name[PRC_WAVE_NAME];                        /* dataset name under /waveforms */
+  char    network[PRC_WAVE_CODE], station[PRC_WAVE_CODE], location[PRC_WAVE_CODE];
+  char    components[PRC_WAVE_COMPS];                 /* comma-separated channel codes of the columns */
+  char    source[PRC_WAVE_NAME];                      /* base name of the input file */
+  char    category[32];                               /* e.g. "earthquake_local", "continuous" */
+  int     ncomp;                                      /* columns: 1 or 3 */
+  int     present;                                    /* columns holding data (STEAD: others are zero) */
+  double  rate, start;                                /* Hz, UTC seconds of row 0 */
+  int64_t n;                                          /* rows (samples) */
+  int64_t p_sample, s_sample;                         /* arrival sample indices, -1 unknown */
+  double  orig_rate;                                  /* rate of the source (== rate unless resampled) */
+  int     up, down;                                   /* resampling ratio (1, 1: none) */
+  int     n_gaps, n_overlaps;
+  char    resample_filter[320]; /* description of the resampling filter ("" none) */
+} prc_wave_meta;
+
+typedef struct {
+  int64_t trace, component, first, count; /* rows [first, first+count) of column `component` */
+} prc_wave_span;
+
+/* Create /waveforms/<name> float32 (n, ncomp) for every set, with attributes (network,
+ * station, location, components, sampling_rate, start_time, n_gaps, n_overlaps, source,
+ * and p_sample/s_sample when >= 0, resampling attributes original_sampling_rate,
+ * resample_up/down and resample_filter when up != down). Collective, same arguments on
+ * every rank. */
+PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m);
+/* Write rows [0, m->n) of column comp of set m from data (significant where mine).
+ * Collective: every rank calls it, a rank with mine == 0 takes part with nothing. */
+PetscErrorCode prc_wave_write_column(hid_t fid, const prc_wave_meta *m, int comp, const float *data, int mine);
+/* Write a whole set from data (n x ncomp, row-major) where mine. Collective. */
+PetscErrorCode prc_wave_write_set(hid_t fid, const prc_wave_meta *m, const float *data, int mine);
+/* /trace_table/<column> for all sets and /gaps, /overlaps tables (data significant on rank 0). */
+PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_wave_meta *m, int ngaps,
+                                     const prc_wave_span *gaps, int noverlaps, const prc_wave_span *overlaps);
+
+#endif

@@ -1,0 +1,152 @@
+/* waveforms_h5.c — write the waveforms file of the data model (include/precursor/waveforms.h). */
+#include "precursor/waveforms.h"
+
+#include <math.h>
+#include <string.h>
+
+PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m)
+{
+  hid_t g;
+  char  fn[1024];
+  PetscFunctionBeginUser;
+  PetscCall(prc_h5_group(fid, "waveforms", &g));
+  PetscCall(prc_h5_attr_int(g, "n_traces", n));
+  for (int i = 0; i < n; i++) {
+    hsize_t dims[2] = {(hsize_t)m[i].n, (hsize_t)m[i].ncomp};
+    hid_t   sp = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    float   nanv = NAN;
+    H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &nanv);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    hid_t d = H5Dcreate2(g, m[i].name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Sclose(sp), H5Pclose(dcpl);
+    PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot create /waveforms/%s in '%s'", m[i].name,
+               prc_h5_filename(fid, fn, sizeof fn));
+    PetscCall(prc_h5_attr_str(d, "network", m[i].network));
+    PetscCall(prc_h5_attr_str(d, "station", m[i].station));
+    PetscCall(prc_h5_attr_str(d, "location", m[i].location));
+    PetscCall(prc_h5_attr_str(d, "components", m[i].components));
+    PetscCall(prc_h5_attr_int(d, "n_components_present", m[i].present));
+    PetscCall(prc_h5_attr_double(d, "sampling_rate", m[i].rate));
+    PetscCall(prc_h5_attr_double(d, "start_time", m[i].start));
+    PetscCall(prc_h5_attr_str(d, "units", "counts (as recorded; no instrument correction)"));
+    PetscCall(prc_h5_attr_int(d, "n_gaps", m[i].n_gaps));
+    PetscCall(prc_h5_attr_int(d, "n_overlaps", m[i].n_overlaps));
+    PetscCall(prc_h5_attr_str(d, "source", m[i].source));
+    if (m[i].category[0]) PetscCall(prc_h5_attr_str(d, "category", m[i].category));
+    if (m[i].p_sample >= 0) PetscCall(prc_h5_attr_int(d, "p_sample", m[i].p_sample));
+    if (m[i].s_sample >= 0) PetscCall(prc_h5_attr_int(d, "s_sample", m[i].s_sample));
+    if (m[i].up != m[i].down) {
+      PetscCall(prc_h5_attr_double(d, "original_sampling_rate", m[i].orig_rate));
+      PetscCall(prc_h5_attr_int(d, "resample_up", m[i].up));
+      PetscCall(prc_h5_attr_int(d, "resample_down", m[i].down));
+      PetscCall(prc_h5_attr_str(d, "resample_filter", m[i].resample_filter));
+    }
+    H5Dclose(d);
+  }
+  H5Gclose(g);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_block(hid_t fid, const prc_wave_meta *m, int c0, int nc, const float *data, int mine)
+{
+  char    fn[1024], path[PRC_WAVE_NAME + 16];
+  hsize_t start[2] = {0, (hsize_t)c0}, count[2] = {mine ? (hsize_t)m->n : 0, (hsize_t)nc}, one = 1;
+  PetscFunctionBeginUser;
+  snprintf(path, sizeof path, "waveforms/%s", m->name);
+  hid_t d = H5Dopen2(fid, path, H5P_DEFAULT);
+  PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot open /%s in '%s'", path, prc_h5_filename(fid, fn, sizeof fn));
+  hid_t fsp = H5Dget_space(d), msp;
+  if (count[0] && m->n) {
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    msp = H5Screate_simple(2, count, NULL);
+  } else {
+    H5Sselect_none(fsp);
+    msp = H5Screate_simple(1, &one, NULL);
+    H5Sselect_none(msp);
+  }
+  hid_t x = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
+  herr_t e = m->n ? H5Dwrite(d, H5T_NATIVE_FLOAT, msp, fsp, x, data) : 0;
+  H5Pclose(x), H5Sclose(msp), H5Sclose(fsp), H5Dclose(d);
+  PetscCheck(e >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "writing /%s in '%s' failed (disk full?)", path,
+             prc_h5_filename(fid, fn, sizeof fn));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_write_column(hid_t fid, const prc_wave_meta *m, int comp, const float *data, int mine)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_block(fid, m, comp, 1, data, mine));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_write_set(hid_t fid, const prc_wave_meta *m, const float *data, int mine)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_block(fid, m, 0, m->ncomp, data, mine));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_wave_meta *m, int ngaps,
+                                     const prc_wave_span *gaps, int noverlaps, const prc_wave_span *overlaps)
+{
+  hid_t g;
+  PetscFunctionBeginUser;
+  size_t nn = n ? (size_t)n : 1;
+  char (*s64)[PRC_WAVE_NAME], (*s16)[PRC_WAVE_CODE], (*s48)[PRC_WAVE_COMPS];
+  double  *d;
+  int64_t *iv;
+  PetscCall(PetscMalloc5(nn, &s64, nn, &s16, nn, &s48, nn, &d, nn, &iv));
+  hid_t t64 = prc_h5_strtype(PRC_WAVE_NAME), t16 = prc_h5_strtype(PRC_WAVE_CODE), t48 = prc_h5_strtype(PRC_WAVE_COMPS);
+  PetscCall(prc_h5_group(fid, "trace_table", &g));
+  PetscCall(prc_h5_attr_str(g, "description", "one row per /waveforms dataset, in the same order"));
+#define STRCOL(col, buf, typ, len, field)                                                                          \
+  do {                                                                                                             \
+    for (int i = 0; i < n; i++) snprintf(buf[i], len, "%s", m[i].field);                                        \
+    PetscCall(prc_h5_write_col(comm, g, col, typ, (hsize_t)n, buf));                                               \
+  } while (0)
+#define NUMCOL(col, buf, typ, expr)                                                                                \
+  do {                                                                                                             \
+    for (int i = 0; i < n; i++) buf[i] = (expr);                                                                   \
+    PetscCall(prc_h5_write_col(comm, g, col, typ, (hsize_t)n, buf));                                               \
+  } while (0)
+  STRCOL("name", s64, t64, PRC_WAVE_NAME, name);
+  STRCOL("network", s16, t16, PRC_WAVE_CODE, network);
+  STRCOL("station", s16, t16, PRC_WAVE_CODE, station);
+  STRCOL("location", s16, t16, PRC_WAVE_CODE, location);
+  STRCOL("components", s48, t48, PRC_WAVE_COMPS, components);
+  STRCOL("source", s64, t64, PRC_WAVE_NAME, source);
+  NUMCOL("sampling_rate", d, H5T_NATIVE_DOUBLE, m[i].rate);
+  NUMCOL("original_sampling_rate", d, H5T_NATIVE_DOUBLE, m[i].orig_rate);
+  NUMCOL("start_time", d, H5T_NATIVE_DOUBLE, m[i].start);
+  NUMCOL("nsamples", iv, H5T_NATIVE_INT64, m[i].n);
+  NUMCOL("n_components", iv, H5T_NATIVE_INT64, m[i].ncomp);
+  NUMCOL("n_components_present", iv, H5T_NATIVE_INT64, m[i].present);
+  NUMCOL("n_gaps", iv, H5T_NATIVE_INT64, m[i].n_gaps);
+  NUMCOL("n_overlaps", iv, H5T_NATIVE_INT64, m[i].n_overlaps);
+  NUMCOL("p_sample", iv, H5T_NATIVE_INT64, m[i].p_sample);
+  NUMCOL("s_sample", iv, H5T_NATIVE_INT64, m[i].s_sample);
+#undef STRCOL
+#undef NUMCOL
+  H5Gclose(g);
+  H5Tclose(t64), H5Tclose(t16), H5Tclose(t48);
+  PetscCall(PetscFree5(s64, s16, s48, d, iv));
+  const char          *gn[2] = {"gaps", "overlaps"};
+  const prc_wave_span *sp[2] = {gaps, overlaps};
+  int                  ns[2] = {ngaps, noverlaps};
+  for (int k = 0; k < 2; k++) {
+    int64_t *col;
+    PetscCall(PetscMalloc1(ns[k] + 1, &col));
+    PetscCall(prc_h5_group(fid, gn[k], &g));
+    PetscCall(prc_h5_attr_str(g, "description", k ? "rows delivered twice in the source (the later copy was dropped)"
+                                                  : "rows with no data in the source (NaN in /waveforms)"));
+    const char *cn[4] = {"trace", "component", "first", "count"};
+    for (int c = 0; c < 4; c++) {
+      for (int i = 0; i < ns[k]; i++) col[i] = c == 0 ? sp[k][i].trace : c == 1 ? sp[k][i].component : c == 2 ? sp[k][i].first : sp[k][i].count;
+      PetscCall(prc_h5_write_col(comm, g, cn[c], H5T_NATIVE_INT64, (hsize_t)ns[k], col));
+    }
+    H5Gclose(g);
+    PetscCall(PetscFree(col));
+  }
+  PetscFunctionReturn(0);
+}
