@@ -12,9 +12,10 @@
 
 extern const prc_stage prc_stage_synth;
 extern const prc_stage prc_stage_selftest;
+extern const prc_stage prc_stage_import_catalog;
 
 
-static const prc_stage *const stages[] = {&prc_stage_synth, &prc_stage_selftest};
+static const prc_stage *const stages[] = {&prc_stage_synth, &prc_stage_selftest, &prc_stage_import_catalog};
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
 
 #ifndef PRC_VERSION
