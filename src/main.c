@@ -17,9 +17,11 @@ extern const prc_stage prc_stage_import_mseed;
 extern const prc_stage prc_stage_import_modis;
 extern const prc_stage prc_stage_rst;
 extern const prc_stage prc_stage_selftest;
+extern const prc_stage prc_stage_import_catalog;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
+  &prc_stage_import_catalog,
   &prc_stage_import_iaga,
   &prc_stage_import_mseed,
   &prc_stage_import_modis,
