@@ -10,7 +10,8 @@
 int64_t prc_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Inverse of prc_days_from_civil. */
 void    prc_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-/* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff][Z]" or with a space instead of 'T'.
+/* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM|+HHMM|+HH]" or with a
+ * space instead of 'T' (an offset converts the local time to UTC).
  * Returns 0 and sets *t (seconds since epoch, UTC); non-zero (with prc_seterr) if the
  * text is not such a date or a field is out of range. */
 int     prc_time_parse(const char *s, double *t);

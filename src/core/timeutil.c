@@ -60,7 +60,20 @@ int prc_time_parse(const char *s, double *t)
       for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10) frac += (*p - '0') * scale;
     }
   }
+  int off_min = 0; /* ISO 8601 offset of a local time: +HH:MM, +HHMM or +HH (after a time of day) */
   if (*p == 'Z') p++;
+  else if ((*p == '+' || *p == '-') && p > s + 10) {
+    int oh, om = 0, sign = *p == '-' ? -1 : 1;
+    if (!digits(p + 1, 2, &oh)) return prc_seterr("'%s': time-zone offset '%s' is not +HH:MM", s, p);
+    p += 3;
+    if (*p == ':') p++;
+    if (*p) {
+      if (!digits(p, 2, &om)) return prc_seterr("'%s': time-zone offset minutes are not MM", s);
+      p += 2;
+    }
+    if (oh > 23 || om > 59) return prc_seterr("'%s': time-zone offset out of range", s);
+    off_min = sign * (oh * 60 + om);
+  }
   if (*p) return prc_seterr("'%s': unexpected text '%s' after the date/time", s, p);
   static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12) return prc_seterr("'%s': month %d out of range 1..12", s, mo);
@@ -68,7 +81,8 @@ int prc_time_parse(const char *s, double *t)
   if (d < 1 || d > dmax) return prc_seterr("'%s': day %d out of range 1..%d", s, d, dmax);
   if (h > 23 || mi > 59 || isec > 59)
     return prc_seterr("'%s': time of day out of range (00:00:00..23:59:59; no leap seconds)", s);
-  *t = (double)prc_days_from_civil(y, (unsigned)mo, (unsigned)d) * PRC_DAY + h * 3600.0 + mi * 60.0 + isec + frac;
+  *t = (double)prc_days_from_civil(y, (unsigned)mo, (unsigned)d) * PRC_DAY + h * 3600.0 + mi * 60.0 + isec + frac -
+       off_min * 60.0;
   return 0;
 }
 
