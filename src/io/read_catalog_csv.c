@@ -3,6 +3,7 @@
  * include/precursor/read_catalog.h and docs/FORMATS.md. */
 #include "precursor/read_catalog.h"
 #include "precursor/error.h"
+#include "precursor/text.h"
 #include "precursor/timeutil.h"
 
 #include <errno.h>
@@ -96,17 +97,6 @@ static int bad_field(const char *path, long line, int had_nl, const char *field,
                     had_nl ? "" : " (last line has no newline: truncated file?)");
 }
 
-/* Strict real number: digits, sign, '.', exponent only; finite; the whole text. */
-static int num(const char *s, double *v)
-{
-  if (!*s) return 0;
-  for (const char *p = s; *p; p++)
-    if (!strchr("0123456789+-.eE", *p)) return 0;
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return !*end && !errno && isfinite(*v);
-}
 
 static void set_str(char *dst, size_t len, const char *src)
 {
@@ -120,9 +110,9 @@ static void set_str(char *dst, size_t len, const char *src)
 static int check_pos_mag(const char *path, long ln, int nl, const char *flat, const char *tlat, double *lat,
                          const char *flon, const char *tlon, double *lon, const char *fmag, const char *tmag, double *mag)
 {
-  if (!num(tlat, lat) || *lat < -90 || *lat > 90) return bad_field(path, ln, nl, flat, "a latitude in [-90, 90]", tlat);
-  if (!num(tlon, lon) || *lon < -180 || *lon > 180) return bad_field(path, ln, nl, flon, "a longitude in [-180, 180]", tlon);
-  if (!num(tmag, mag) || *mag < -5 || *mag > 10) return bad_field(path, ln, nl, fmag, "a magnitude in [-5, 10]", tmag);
+  if (!prc_parse_real(tlat, lat) || *lat < -90 || *lat > 90) return bad_field(path, ln, nl, flat, "a latitude in [-90, 90]", tlat);
+  if (!prc_parse_real(tlon, lon) || *lon < -180 || *lon > 180) return bad_field(path, ln, nl, flon, "a longitude in [-180, 180]", tlon);
+  if (!prc_parse_real(tmag, mag) || *mag < -5 || *mag > 10) return bad_field(path, ln, nl, fmag, "a magnitude in [-5, 10]", tmag);
   return 0;
 }
 
@@ -184,11 +174,11 @@ int prc_read_cenc_csv(const char *path, double off, prc_evlist *ev, prc_catread_
     if ((rc = parse_time(path, ln, nl, "Time", f[0], off, &t))) goto done;
     if ((rc = check_pos_mag(path, ln, nl, "Latitude", f[1], &lat, "Longitude", f[2], &lon, "Magnitude", f[3], &mag)))
       goto done;
-    if (!num(f[4], &dep) || (dep < 0 && dep != -1) || dep > 1000) {
+    if (!prc_parse_real(f[4], &dep) || (dep < 0 && dep != -1) || dep > 1000) {
       rc = bad_field(path, ln, nl, "Depth", "a depth in [0, 1000] km or -1 (unknown)", f[4]);
       goto done;
     }
-    if (!num(f[5], &extra)) {
+    if (!prc_parse_real(f[5], &extra)) {
       rc = bad_field(path, ln, nl, "None", "a number", f[5]);
       goto done;
     }
@@ -239,7 +229,7 @@ int prc_read_jma_csv(const char *path, double off, prc_evlist *ev, prc_catread_s
     snprintf(dt, sizeof dt, "%s %s", f[0], f[1]);
     if ((rc = parse_time(path, ln, nl, "date/time", dt, off, &t))) goto done;
     if ((rc = check_pos_mag(path, ln, nl, "lat", f[3], &lat, "long", f[2], &lon, "mag", f[4], &mag))) goto done;
-    if (!num(f[5], &dep) || fabs(dep) > 1000) {
+    if (!prc_parse_real(f[5], &dep) || fabs(dep) > 1000) {
       rc = bad_field(path, ln, nl, "depth", "a depth in km (negative down)", f[5]);
       goto done;
     }
@@ -315,7 +305,7 @@ int prc_read_comcat_csv(const char *path, int keep_all, prc_evlist *ev, prc_catr
     if ((rc = check_pos_mag(path, ln, nl, "latitude", f[ix[1]], &lat, "longitude", f[ix[2]], &lon, "mag", f[ix[4]], &mag)))
       goto done;
     if (!f[ix[3]][0]) dep = NAN;
-    else if (!num(f[ix[3]], &dep) || dep < -20 || dep > 1000) {
+    else if (!prc_parse_real(f[ix[3]], &dep) || dep < -20 || dep > 1000) {
       rc = bad_field(path, ln, nl, "depth", "a depth in [-20, 1000] km or empty", f[ix[3]]);
       goto done;
     }

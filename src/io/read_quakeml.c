@@ -8,6 +8,7 @@
  * without an origin or a magnitude are skipped and counted (the caller reports them).
  * Errors name FILE:LINE (xmlGetLineNo) and the element. */
 #include "precursor/error.h"
+#include "precursor/text.h"
 #include "precursor/read_catalog.h"
 #include "precursor/timeutil.h"
 
@@ -58,16 +59,6 @@ static const char *attr(const xmlNode *n, const char *name, char *buf, size_t le
   return buf;
 }
 
-static int num(const char *s, double *v)
-{
-  if (!*s) return 0;
-  for (const char *p = s; *p; p++)
-    if (!strchr("0123456789+-.eE", *p)) return 0;
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return !*end && !errno && isfinite(*v);
-}
 
 /* The child `name` of parent `list` whose publicID is `id`, else the first; NULL if none. */
 static xmlNode *pick(const xmlNode *ev, const char *name, const char *id)
@@ -89,7 +80,7 @@ static int value_of(const xmlNode *n, const char *name, double *v, char *txt, si
   *line = xmlGetLineNo(val ? val : e ? e : n);
   if (!val) return 0;
   text(val, txt, len);
-  return num(txt, v) ? 1 : -1;
+  return prc_parse_real(txt, v) ? 1 : -1;
 }
 
 static int read_event(const char *path, xmlNode *e, prc_evlist *ev, prc_catread_stats *st)
