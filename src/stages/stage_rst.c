@@ -26,6 +26,8 @@
 
 static const prc_opt_spec rst_opts[] = {
   {"rst_input", PRC_OPT_STRING, NULL, PRC_NO_RANGE, "LST stack (grid file of the data model, e.g. synth's lst.h5)"},
+  {"rst_reference", PRC_OPT_STRING, "input", PRC_NO_RANGE,
+   "stack of the reference period on the same grid ('input' = the analysis stack itself)"},
   {"rst_var", PRC_OPT_STRING, "lst", PRC_NO_RANGE, "dataset of the stack in the input file"},
   {"rst_ref_start", PRC_OPT_STRING, "start", PRC_NO_RANGE, "first day of the reference period (date, or 'start' of the stack)"},
   {"rst_ref_end", PRC_OPT_STRING, "end", PRC_NO_RANGE, "last day of the reference period (date, or 'end' of the stack)"},
@@ -114,6 +116,76 @@ typedef struct { /* per analysis step and region: sums reduced over ranks */
   double  area, sum_r, wlat, wlon, max_r;
 } day_stats;
 
+typedef struct { /* an open LST stack */
+  const char *path;
+  hid_t       fid, dset;
+  hsize_t     nt, ny, nx;
+  double     *tim, *lat, *lon;
+} stack;
+
+/* Open a grid stack: /var (time, y, x) with /time increasing, /lat, /lon finite. Collective. */
+static PetscErrorCode stack_open(prc_ctx *ctx, const char *path, const char *var, stack *S)
+{
+  int     r;
+  hsize_t dims[8], zero = 0;
+  PetscFunctionBeginUser;
+  memset(S, 0, sizeof *S);
+  S->path = path;
+  PetscCall(prc_ctx_add_input(ctx, path));
+  PetscCall(prc_h5_open(ctx->comm, path, &S->fid));
+  PetscCall(prc_h5_dims(S->fid, var, &r, dims));
+  PetscCheck(r == 3, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has rank %d, expected 3 (time, y, x)", path, var, r);
+  S->nt = dims[0], S->ny = dims[1], S->nx = dims[2];
+  PetscCheck(S->nt > 0 && S->ny > 0 && S->nx > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s is empty", path, var);
+  PetscCall(PetscMalloc3(S->nt, &S->tim, S->ny, &S->lat, S->nx, &S->lon));
+  const char *ax[3] = {"time", "lat", "lon"};
+  double     *axv[3] = {S->tim, S->lat, S->lon};
+  hsize_t     axn[3] = {S->nt, S->ny, S->nx};
+  for (int i = 0; i < 3; i++) {
+    int     rr;
+    hsize_t d[8];
+    PetscCall(prc_h5_dims(S->fid, ax[i], &rr, d));
+    PetscCheck(rr == 1 && d[0] == axn[i], ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has %llu entries, /%s needs %llu", path,
+               ax[i], (unsigned long long)d[0], var, (unsigned long long)axn[i]);
+    PetscCall(prc_h5_read_nd(S->fid, ax[i], H5T_NATIVE_DOUBLE, &zero, &axn[i], axv[i]));
+  }
+  for (hsize_t t = 0; t < S->nt; t++)
+    PetscCheck(isfinite(S->tim[t]) && (!t || S->tim[t] > S->tim[t - 1]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "'%s': /time[%llu] = %g is not after the step before it (time must increase)", path, (unsigned long long)t, S->tim[t]);
+  for (hsize_t j = 0; j < S->ny; j++)
+    PetscCheck(isfinite(S->lat[j]) && fabs(S->lat[j]) <= 90, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lat[%llu] = %g out of range",
+               path, (unsigned long long)j, S->lat[j]);
+  for (hsize_t i = 0; i < S->nx; i++)
+    PetscCheck(isfinite(S->lon[i]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lon[%llu] is not finite", path, (unsigned long long)i);
+  S->dset = H5Dopen2(S->fid, var, H5P_DEFAULT);
+  PetscCheck(S->dset >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': cannot open /%s", path, var);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode stack_close(stack *S)
+{
+  PetscFunctionBeginUser;
+  if (S->dset > 0) H5Dclose(S->dset);
+  if (S->fid > 0) PetscCall(prc_h5_close(S->fid));
+  PetscCall(PetscFree3(S->tim, S->lat, S->lon));
+  memset(S, 0, sizeof *S);
+  PetscFunctionReturn(0);
+}
+
+/* Read the tile's steps [t0, t0+n) of S and the regional mean of each of them (fixed-point
+ * sums reduced over ranks: the same bits on any rank count). qs: 2n int64 scratch. */
+static PetscErrorCode read_block(prc_ctx *ctx, const stack *S, const prc_tile *T, hsize_t t0, int n, float *buf, int64_t *qs,
+                                 double *tbar)
+{
+  int64_t np = (int64_t)T->xm * T->ym;
+  PetscFunctionBeginUser;
+  PetscCall(prc_h5_tile_read(S->dset, T, t0, (hsize_t)n, buf));
+  PrcCallK(prc_rst_mean_local(buf, n, np, qs, qs + n));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, 2 * n, MPI_INT64_T, MPI_SUM, ctx->comm));
+  for (int i = 0; i < n; i++) tbar[i] = qs[n + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[n + i] : NAN;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode rst_run(prc_ctx *ctx)
 {
   const prc_opts *o = ctx->opts;
@@ -122,62 +194,46 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   const int       nbins = monthly ? 12 : 366, window = monthly ? 0 : (int)prc_opts_int(o, "rst_window_days");
   const double    k = prc_opts_real(o, "rst_threshold");
   const PetscInt  B = prc_opts_int(o, "rst_block_days");
-  hid_t           fid, dset;
-  int             r;
-  hsize_t         dims[8], zero = 0;
   region          reg[MAX_REGIONS + 1];
   char            err[512], path[4096];
   PetscFunctionBeginUser;
 
-  /* ---- input: axes and shape ---- */
-  PetscCall(prc_ctx_add_input(ctx, in));
-  PetscCall(prc_h5_open(ctx->comm, in, &fid));
-  PetscCall(prc_h5_dims(fid, var, &r, dims));
-  PetscCheck(r == 3, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has rank %d, expected 3 (time, y, x)", in, var, r);
-  const hsize_t nt = dims[0], ny = dims[1], nx = dims[2];
-  PetscCheck(nt > 0 && ny > 0 && nx > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s is empty", in, var);
-  double *tim, *lat, *lon;
-  PetscCall(PetscMalloc3(nt, &tim, ny, &lat, nx, &lon));
-  const char *ax[3] = {"time", "lat", "lon"};
-  double     *axv[3] = {tim, lat, lon};
-  hsize_t     axn[3] = {nt, ny, nx};
-  for (int i = 0; i < 3; i++) {
-    int     rr;
-    hsize_t d[8];
-    PetscCall(prc_h5_dims(fid, ax[i], &rr, d));
-    PetscCheck(rr == 1 && d[0] == axn[i], ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has %llu entries, /%s needs %llu", in,
-               ax[i], (unsigned long long)d[0], var, (unsigned long long)axn[i]);
-    PetscCall(prc_h5_read_nd(fid, ax[i], H5T_NATIVE_DOUBLE, &zero, &axn[i], axv[i]));
+  /* ---- inputs: the analysis stack and the reference stack (the same file by default) ---- */
+  stack       IN, REFS, *RS = &IN;
+  const char *refp = prc_opts_string(o, "rst_reference");
+  PetscCall(stack_open(ctx, in, var, &IN));
+  if (strcmp(refp, "input")) {
+    PetscCall(stack_open(ctx, refp, var, &REFS));
+    RS = &REFS;
+    PetscCheck(REFS.ny == IN.ny && REFS.nx == IN.nx, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "reference '%s' is %llu x %llu (y x x) but the input '%s' is %llu x %llu", refp, (unsigned long long)REFS.ny,
+               (unsigned long long)REFS.nx, in, (unsigned long long)IN.ny, (unsigned long long)IN.nx);
+    for (hsize_t j = 0; j < IN.ny; j++)
+      PetscCheck(fabs(REFS.lat[j] - IN.lat[j]) <= 1e-6, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "reference '%s' /lat[%llu] = %.8g differs from the input's %.8g: not the same grid", refp, (unsigned long long)j,
+                 REFS.lat[j], IN.lat[j]);
+    for (hsize_t i = 0; i < IN.nx; i++)
+      PetscCheck(fabs(REFS.lon[i] - IN.lon[i]) <= 1e-6, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "reference '%s' /lon[%llu] = %.8g differs from the input's %.8g: not the same grid", refp, (unsigned long long)i,
+                 REFS.lon[i], IN.lon[i]);
   }
-  for (hsize_t t = 0; t < nt; t++)
-    PetscCheck(isfinite(tim[t]) && (!t || tim[t] > tim[t - 1]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-               "'%s': /time[%llu] = %g is not after the step before it (time must increase)", in, (unsigned long long)t, tim[t]);
-  for (hsize_t j = 0; j < ny; j++)
-    PetscCheck(isfinite(lat[j]) && fabs(lat[j]) <= 90, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lat[%llu] = %g out of range", in,
-               (unsigned long long)j, lat[j]);
-  for (hsize_t i = 0; i < nx; i++)
-    PetscCheck(isfinite(lon[i]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lon[%llu] is not finite", in, (unsigned long long)i);
+  const hsize_t nt = IN.nt, ny = IN.ny, nx = IN.nx;
+  const double *tim = IN.tim, *lat = IN.lat, *lon = IN.lon;
 
-  /* ---- periods ---- */
-  double ref0 = period_value(prc_opts_string(o, "rst_ref_start"), tim[0], tim[nt - 1], 0);
-  double ref1 = period_value(prc_opts_string(o, "rst_ref_end"), tim[0], tim[nt - 1], 1);
-  double an0 = period_value(prc_opts_string(o, "rst_start"), tim[0], tim[nt - 1], 0);
-  double an1 = period_value(prc_opts_string(o, "rst_end"), tim[0], tim[nt - 1], 1);
-  int   *isref, *bin;
-  PetscCall(PetscMalloc2(nt, &isref, nt, &bin));
-  hsize_t nref = 0, a_first = nt, a_last = 0;
-  for (hsize_t t = 0; t < nt; t++) {
-    isref[t] = tim[t] >= ref0 && tim[t] <= ref1;
-    nref += isref[t];
-    bin[t] = prc_rst_bin(tim[t], monthly);
+  /* ---- periods: reference steps of the reference stack, analysis steps of the input ---- */
+  double  ref0 = period_value(prc_opts_string(o, "rst_ref_start"), RS->tim[0], RS->tim[RS->nt - 1], 0);
+  double  ref1 = period_value(prc_opts_string(o, "rst_ref_end"), RS->tim[0], RS->tim[RS->nt - 1], 1);
+  double  an0 = period_value(prc_opts_string(o, "rst_start"), tim[0], tim[nt - 1], 0);
+  double  an1 = period_value(prc_opts_string(o, "rst_end"), tim[0], tim[nt - 1], 1);
+  hsize_t r_first = RS->nt, r_last = 0, nref = 0, a_first = nt, a_last = 0;
+  for (hsize_t t = 0; t < RS->nt; t++)
+    if (RS->tim[t] >= ref0 && RS->tim[t] <= ref1) r_first = PetscMin(r_first, t), r_last = t, nref++;
+  for (hsize_t t = 0; t < nt; t++)
     if (tim[t] >= an0 && tim[t] <= an1) a_first = PetscMin(a_first, t), a_last = t;
-  }
-  PetscCheck(nref > 0, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "the reference period (-rst_ref_start/-rst_ref_end) holds no time step of '%s'", in);
+  PetscCheck(nref > 0, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "the reference period (-rst_ref_start/-rst_ref_end) holds no time step of '%s'",
+             RS->path);
   PetscCheck(a_first < nt, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "the analysis period (-rst_start/-rst_end) holds no time step of '%s'", in);
   const hsize_t na = a_last - a_first + 1;
-  hsize_t       p_first = a_first, p_last = a_last; /* pass A covers both periods */
-  for (hsize_t t = 0; t < nt; t++)
-    if (isref[t]) p_first = PetscMin(p_first, t), p_last = PetscMax(p_last, t);
 
   /* ---- regions and events ---- */
   int nreg = 1;
@@ -212,34 +268,24 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     for (PetscInt i = 0; i < T->xm; i++)
       parea[j * T->xm + i] = EARTH_KM * EARTH_KM * (dlat * M_PI / 180) * (dlon * M_PI / 180) * cos(lat[T->ys + j] * M_PI / 180);
 
-  /* ---- pass A: spatial mean and background ---- */
+  /* ---- pass A: reference steps -> spatial mean and background ---- */
   prc_rst_acc acc;
   float      *buf, *rbuf;
-  double     *tbar;
+  double     *tbar, *tbar_ref;
   int64_t    *qs;
+  int        *rbin;
   PrcCallK(prc_rst_acc_init(&acc, nbins, np));
-  PetscCall(PetscMalloc3((size_t)B * np + 1, &buf, (size_t)B * np + 1, &rbuf, nt, &tbar));
-  PetscCall(PetscMalloc1(2 * (size_t)B, &qs));
-  for (hsize_t t = 0; t < nt; t++) tbar[t] = NAN;
-  dset = H5Dopen2(fid, var, H5P_DEFAULT);
-  PetscCheck(dset >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': cannot open /%s", in, var);
+  PetscCall(PetscMalloc3((size_t)B * np + 1, &buf, (size_t)B * np + 1, &rbuf, na, &tbar));
+  PetscCall(PetscMalloc3(2 * (size_t)B, &qs, nref, &tbar_ref, B, &rbin));
   prc_progress prog;
-  prc_progress_start(&prog, ctx->comm, "rst", "background", "pixel-steps", (double)np * (double)(p_last - p_first + 1),
+  prc_progress_start(&prog, ctx->comm, "rst", "background", "pixel-steps", (double)np * (double)(r_last - r_first + 1),
                      prc_opts_real(o, "progress_interval"), prc_opts_bool(o, "quiet"));
-  int *rbin;
-  PetscCall(PetscMalloc1(B, &rbin));
-  for (hsize_t t0 = p_first; t0 <= p_last; t0 += (hsize_t)B) {
-    int n = (int)PetscMin((hsize_t)B, p_last + 1 - t0);
-    PetscCall(prc_h5_tile_read(dset, T, t0, (hsize_t)n, buf));
-    PrcCallK(prc_rst_mean_local(buf, n, np, qs, qs + B));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, n, MPI_INT64_T, MPI_SUM, ctx->comm));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs + B, n, MPI_INT64_T, MPI_SUM, ctx->comm));
-    for (int i = 0; i < n; i++) {
-      tbar[t0 + i] = qs[B + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[B + i] : NAN;
-      rbin[i] = isref[t0 + i] ? bin[t0 + i] : -1;
-    }
-    prc_rst_acc_add(&acc, buf, n, tbar + t0, rbin);
-    prc_progress_update(&prog, (double)np * (double)(t0 + n - p_first));
+  for (hsize_t t0 = r_first; t0 <= r_last; t0 += (hsize_t)B) {
+    int n = (int)PetscMin((hsize_t)B, r_last + 1 - t0);
+    PetscCall(read_block(ctx, RS, T, t0, n, buf, qs, tbar_ref + (t0 - r_first)));
+    for (int i = 0; i < n; i++) rbin[i] = prc_rst_bin(RS->tim[t0 + i], monthly);
+    prc_rst_acc_add(&acc, buf, n, tbar_ref + (t0 - r_first), rbin);
+    prc_progress_update(&prog, (double)np * (double)(t0 + n - r_first));
   }
   prc_progress_end(&prog);
   float   *mu, *sd;
@@ -256,8 +302,9 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(prc_h5_write_col(ctx->comm, f.fid, "time", H5T_NATIVE_DOUBLE, na, tim + a_first));
   PetscCall(prc_h5_write_col(ctx->comm, f.fid, "lat", H5T_NATIVE_DOUBLE, ny, lat));
   PetscCall(prc_h5_write_col(ctx->comm, f.fid, "lon", H5T_NATIVE_DOUBLE, nx, lon));
-  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "spatial_mean", H5T_NATIVE_DOUBLE, nt, tbar));
-  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "spatial_mean_time", H5T_NATIVE_DOUBLE, nt, tim));
+  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "spatial_mean_reference", H5T_NATIVE_DOUBLE, nref, tbar_ref));
+  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "time_reference", H5T_NATIVE_DOUBLE, nref, RS->tim + r_first));
+  PetscCall(prc_h5_attr_str(f.fid, "reference_file", RS->path));
   PetscCall(prc_h5_attr_double(f.fid, "threshold", k));
   PetscCall(prc_h5_attr_str(f.fid, "slots", monthly ? "month" : "doy"));
   PetscCall(prc_h5_attr_int(f.fid, "window_days", window));
@@ -306,9 +353,9 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
                      prc_opts_bool(o, "quiet"));
   for (hsize_t t0 = a_first; t0 <= a_last; t0 += (hsize_t)B) {
     int n = (int)PetscMin((hsize_t)B, a_last + 1 - t0);
-    PetscCall(prc_h5_tile_read(dset, T, t0, (hsize_t)n, buf));
-    for (int i = 0; i < n; i++) slot[i] = bin[t0 + i];
-    prc_rst_retira(buf, n, np, tbar + t0, slot, mu, sd, rbuf);
+    PetscCall(read_block(ctx, &IN, T, t0, n, buf, qs, tbar + (t0 - a_first)));
+    for (int i = 0; i < n; i++) slot[i] = prc_rst_bin(tim[t0 + i], monthly);
+    prc_rst_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, rbuf);
     for (int i = 0; i < n; i++) {
       hsize_t a = t0 + i - a_first;
       for (PetscInt jj = 0; jj < T->ym; jj++)
@@ -341,9 +388,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     prc_progress_update(&prog, (double)np * (double)(t0 + n - a_first));
   }
   prc_progress_end(&prog);
-  H5Dclose(dset);
-  PetscCall(prc_h5_close(fid));
   H5Dclose(dr), H5Dclose(dm);
+  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "spatial_mean", H5T_NATIVE_DOUBLE, na, tbar));
   /* reductions: counts exact; area and R sums in double (rank-count dependent in the last bits) */
   {
     size_t   m = (size_t)nreg * na;
@@ -558,14 +604,13 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(PetscFree2(ds, evarea));
   PetscCall(PetscFree2(slot, mk));
   PetscCall(PetscFree3(mu, sd, cnt));
-  PetscCall(PetscFree(rbin));
-  PetscCall(PetscFree(qs));
+  PetscCall(PetscFree3(qs, tbar_ref, rbin));
   PetscCall(PetscFree3(buf, rbuf, tbar));
   PetscCall(PetscFree(parea));
   PetscCall(PetscFree(ev));
   PetscCall(prc_catalog_free(&cat));
-  PetscCall(PetscFree2(isref, bin));
-  PetscCall(PetscFree3(tim, lat, lon));
+  if (RS != &IN) PetscCall(stack_close(&REFS));
+  PetscCall(stack_close(&IN));
   PetscCall(prc_grid_decomp_destroy(&g));
   PetscFunctionReturn(0);
 }

@@ -18,7 +18,7 @@ with h5py.File(lst_p, "r") as f:
     T = f["lst"][...].astype(np.float64)
     time = f["time"][...]
 with h5py.File(rst_p, "r") as f:
-    tbar_p = f["spatial_mean"][...]
+    tbar_p = f["spatial_mean"][...]  # analysis steps (= all steps here)
     mu_p = f["background/mean"][...]
     sd_p = f["background/sd"][...]
     cnt_p = f["background/count"][...]
