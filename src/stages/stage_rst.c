@@ -10,10 +10,13 @@
  *     summaries and, with a catalog, the anomalous area within D km of each epicentre.
  * Memory per rank: the tile's accumulators (bins x tile x 20 bytes) plus one block. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "precursor/catalog.h"
 #include "precursor/decomp.h"
+#include "precursor/eof.h"
+#include "precursor/scalapack.h"
 #include "precursor/error.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
@@ -46,6 +49,8 @@ static const prc_opt_spec rst_opts[] = {
   {"rst_event_days", PRC_OPT_REAL, "7", 0, 365, "T: days before the event in which a precursor counts"},
   {"rst_event_after_days", PRC_OPT_REAL, "3", 0, 365, "days after an event still excluded from the quiet (control) days"},
   {"rst_event_area_km2", PRC_OPT_REAL, "30", 0, 1e9, "an event is detected when the anomalous area within D km reaches this"},
+  {"rst_eof_modes", PRC_OPT_INT, "0", 0, 100,
+   "remove this many leading EOF (time) modes of the anomaly field before the index (0 = none; memory: tile x analysis steps x 8 B)"},
   {"rst_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write PNG maps and curves"},
   {"rst_png_maps", PRC_OPT_INT, "4", 0, 100, "number of R maps (days of strongest precursor before the largest events)"},
 };
@@ -183,6 +188,83 @@ static PetscErrorCode read_block(prc_ctx *ctx, const stack *S, const prc_tile *T
   PrcCallK(prc_rst_mean_local(buf, n, np, qs, qs + n));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, 2 * n, MPI_INT64_T, MPI_SUM, ctx->comm));
   for (int i = 0; i < n; i++) tbar[i] = qs[n + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[n + i] : NAN;
+  PetscFunctionReturn(0);
+}
+
+static double elem_of(int i, int j, void *c)
+{
+  const double *C = ((const double **)c)[0];
+  int           n = (int)(intptr_t)((void **)c)[1];
+  return C[(size_t)j * (size_t)n + (size_t)i];
+}
+
+/* EOF pass (docs/RST.md): anomaly A = dT - mu over the analysis period held for the tile,
+ * Gram matrix A^T A summed over ranks, its eigenvectors by ScaLAPACK (pdsyevd on a BLACS
+ * grid of all ranks), the m leading time modes V (na x m) on every rank and the tile's
+ * coefficients coef = A V (np x m). Writes /eof. Collective. */
+static PetscErrorCode eof_modes(prc_ctx *ctx, const stack *S, const prc_tile *T, hsize_t a_first, hsize_t na, PetscInt B,
+                                int monthly, const float *mu, int m, hid_t fid, double **coef, double **Vout)
+{
+  const int64_t np = (int64_t)T->xm * T->ym;
+  double       *A, *C, *w, *V, *Zg = NULL, tb[4096];
+  float        *buf;
+  int64_t      *qs;
+  int           slot[4096];
+  PetscFunctionBeginUser;
+  PetscCheck(m < (int)na, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-rst_eof_modes %d needs more analysis steps than modes (%d)", m, (int)na);
+  PetscCheck(B <= 4096, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-rst_block_days must be <= 4096 with EOF filtering");
+  PetscCall(PetscMalloc5(na * (size_t)np + 1, &A, na * na, &C, na, &w, (size_t)B * np + 1, &buf, 2 * (size_t)B, &qs));
+  for (hsize_t t0 = a_first; t0 < a_first + na; t0 += (hsize_t)B) {
+    int n = (int)PetscMin((hsize_t)B, a_first + na - t0);
+    PetscCall(read_block(ctx, S, T, t0, n, buf, qs, tb));
+    for (int i = 0; i < n; i++) slot[i] = prc_rst_bin(S->tim[t0 + i], monthly);
+    prc_eof_anomaly(buf, n, np, tb, slot, mu, A + (size_t)(t0 - a_first) * (size_t)np);
+  }
+  prc_eof_gram(A, np, (int)na, C);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, C, (int)(na * na), MPI_DOUBLE, MPI_SUM, ctx->comm));
+  /* eigen-decomposition of the (symmetric) Gram matrix with ScaLAPACK */
+  prc_sl_grid *g;
+  prc_sl_mat  *Cd, *Z;
+  void        *ectx[2] = {C, (void *)(intptr_t)na};
+  PetscCall(prc_sl_grid_create(ctx->comm, &g));
+  PetscCall(prc_sl_mat_create(g, (int)na, (int)na, 32, 32, &Cd));
+  PetscCall(prc_sl_mat_create(g, (int)na, (int)na, 32, 32, &Z));
+  PetscCall(prc_sl_mat_fill(Cd, elem_of, ectx));
+  PetscCall(prc_sl_syevd(Cd, w, Z));
+  if (!ctx->rank) PetscCall(PetscMalloc1(na * na, &Zg));
+  PetscCall(prc_sl_mat_gather(Z, Zg));
+  PetscCall(PetscMalloc1((size_t)m * na, &V));
+  if (!ctx->rank) /* eigenvalues ascend: the leading modes are the last columns */
+    for (int k = 0; k < m; k++) memcpy(V + (size_t)k * na, Zg + (size_t)(na - 1 - k) * na, na * sizeof(double));
+  PetscCallMPI(MPI_Bcast(V, (int)(m * na), MPI_DOUBLE, 0, ctx->comm));
+  PetscCall(PetscFree(Zg));
+  PetscCall(prc_sl_mat_destroy(&Cd));
+  PetscCall(prc_sl_mat_destroy(&Z));
+  PetscCall(prc_sl_grid_destroy(&g));
+  PetscCall(PetscMalloc1((size_t)m * np + 1, coef));
+  prc_eof_project(A, np, (int)na, V, m, *coef);
+  /* products: eigenvalues (descending), modes, explained variance */
+  double tot = 0, lead = 0, *wd;
+  PetscCall(PetscMalloc1(na, &wd));
+  for (hsize_t i = 0; i < na; i++) wd[i] = w[na - 1 - i], tot += fmax(w[i], 0);
+  for (int k = 0; k < m; k++) lead += fmax(wd[k], 0);
+  hid_t ge;
+  PetscCall(prc_h5_group(fid, "eof", &ge));
+  PetscCall(prc_h5_write_col(ctx->comm, ge, "eigenvalues", H5T_NATIVE_DOUBLE, na, wd));
+  {
+    hsize_t d2[2] = {(hsize_t)m, na}, s2[2] = {0, 0}, c2[2] = {ctx->rank ? 0 : (hsize_t)m, na};
+    PetscCall(prc_h5_write_nd(ge, "modes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, s2, c2, V));
+  }
+  PetscCall(prc_h5_attr_int(ge, "modes_removed", m));
+  PetscCall(prc_h5_attr_double(ge, "explained_fraction", tot > 0 ? lead / tot : 0));
+  PetscCall(prc_h5_attr_str(ge, "description", "eigen-decomposition (ScaLAPACK pdsyevd) of the time x time Gram matrix of the "
+                                               "anomaly dT - mu (missing = 0); /modes are the removed leading time modes"));
+  H5Gclose(ge);
+  prc_say(ctx->comm, "[rst] EOF: removed %d leading mode%s explaining %.1f %% of the anomaly variance\n", m, m > 1 ? "s" : "",
+          tot > 0 ? 100 * lead / tot : 0.0);
+  PetscCall(PetscFree(wd));
+  PetscCall(PetscFree5(A, C, w, buf, qs));
+  *Vout = V;
   PetscFunctionReturn(0);
 }
 
@@ -341,6 +423,11 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     PetscCall(prc_h5_attr_str(dm, "long_name", "1: R >= threshold, 0: R < threshold, -1: undefined"));
   }
 
+  /* ---- optional pass E: leading EOF modes of the anomaly field over the analysis period ---- */
+  const int m_eof = (int)prc_opts_int(o, "rst_eof_modes");
+  double   *coef = NULL, *V = NULL;
+  if (m_eof > 0) PetscCall(eof_modes(ctx, &IN, T, a_first, na, B, monthly, mu, m_eof, f.fid, &coef, &V));
+
   /* ---- pass B: RETIRA, masks, summaries ---- */
   day_stats *ds;
   double    *evarea;
@@ -355,7 +442,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     int n = (int)PetscMin((hsize_t)B, a_last + 1 - t0);
     PetscCall(read_block(ctx, &IN, T, t0, n, buf, qs, tbar + (t0 - a_first)));
     for (int i = 0; i < n; i++) slot[i] = prc_rst_bin(tim[t0 + i], monthly);
-    prc_rst_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, rbuf);
+    if (m_eof > 0) prc_eof_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, coef, V, (int)na, m_eof, (int)(t0 - a_first), rbuf);
+    else prc_rst_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, rbuf);
     for (int i = 0; i < n; i++) {
       hsize_t a = t0 + i - a_first;
       for (PetscInt jj = 0; jj < T->ym; jj++)
@@ -605,6 +693,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(PetscFree2(slot, mk));
   PetscCall(PetscFree3(mu, sd, cnt));
   PetscCall(PetscFree3(qs, tbar_ref, rbin));
+  PetscCall(PetscFree(coef));
+  PetscCall(PetscFree(V));
   PetscCall(PetscFree3(buf, rbuf, tbar));
   PetscCall(PetscFree(parea));
   PetscCall(PetscFree(ev));

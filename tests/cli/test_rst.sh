@@ -14,6 +14,18 @@ if /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then
   expect rst_monthly 0 'outputs in' -- $PRC_MPIRUN -n 2 $P rst -rst_input "$TMP/s/lst.h5" -rst_slots month -rst_min_samples 20 -rst_threshold 1.5 -rst_png false -quiet -out_dir "$TMP/rm"
   expect numpy_oracle_month 0 'ORACLE PASS' -- /usr/bin/python3 tests/oracle/rst_oracle.py "$TMP/s/lst.h5" "$TMP/rm/rst.h5" 0 20 1.5 month
 fi
+# EOF filtering: ScaLAPACK eigenvectors of the Gram matrix vs a dense numpy SVD; 1 vs 3 ranks
+for np in 1 3; do
+  expect "rst_eof_np$np" 0 'EOF: removed 3 leading modes' -- $PRC_MPIRUN -n $np $P rst -rst_input "$TMP/s/lst.h5" -rst_window_days 5 \
+    -rst_min_samples 8 -rst_eof_modes 3 -rst_start 2011-01-01 -rst_png false -quiet -out_dir "$TMP/e$np"
+done
+if /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then
+  expect numpy_oracle_eof 0 'ORACLE PASS' -- /usr/bin/python3 tests/oracle/rst_oracle.py "$TMP/s/lst.h5" "$TMP/e3/rst.h5" 5 8 2 doy 3
+fi
+if out=$(h5diff -p 1e-4 "$TMP/e1/rst.h5" "$TMP/e3/rst.h5" /retira /retira 2>&1); then ok eof_np1_vs_np3; else fail eof_np1_vs_np3 "$out"; fi
+expect eof_too_many_modes 1 'needs more analysis steps than modes' -- $P rst -rst_input "$TMP/s/lst.h5" -rst_eof_modes 50 \
+  -rst_start 2012-02-20 -rst_png false -quiet -out_dir "$TMP/e9"
+
 # the per-pixel products do not depend on ranks or blocks (bitwise); region sums in double: 1e-12
 for np in 2 4; do
   if out=$(h5diff "$TMP/r1/rst.h5" "$TMP/r$np/rst.h5" /retira /retira && h5diff "$TMP/r1/rst.h5" "$TMP/r$np/rst.h5" /anomaly /anomaly \
