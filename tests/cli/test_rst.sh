@@ -56,3 +56,21 @@ expect bad_options 2 '-rst_slots week' "-rst_ref_start: '2010-13-01'" 'not name:
 [ -e "$TMP/e/rst.h5" ] && fail no_output_on_error "$TMP/e/rst.h5 exists" || ok no_output_on_error
 expect regions 0 'outputs in' -- $P rst -rst_input "$TMP/s/lst.h5" -rst_regions 'west:30,31,100,100.4;east:30,31,100.4,101' -rst_png false -quiet -out_dir "$TMP/rg"
 if h5dump -H "$TMP/rg/rst.h5" | grep -q 'GROUP "east"' && h5dump -H "$TMP/rg/rst.h5" | grep -q 'GROUP "west"'; then ok region_series; else fail region_series "no /series/east or /series/west"; fi
+
+# the real MODIS tile as a one-day analysis against a synthetic multi-year background of
+# the same grid (the real-file path end to end)
+modis="$PRC_SHARED_DATA/lst/MOD11A1.A2019305.h14v09.hdf"
+if [ ! -r "$modis" ]; then skip modis_day_vs_reference "real MODIS tile not found ($modis)"
+elif ! /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then skip modis_day_vs_reference "python3-numpy/h5py missing"
+else
+  expect modis_import 0 'wrote' -- $P import-modis -modis_files "$modis" -modis_lat_min -5.5 -modis_lat_max -5.0 \
+    -modis_lon_min -37.0 -modis_lon_max -36.5 -modis_res_deg 0.01 -modis_png false -out_dir "$TMP/mod"
+  expect modis_reference 0 '' -- /usr/bin/python3 tests/oracle/modis_reference.py make "$TMP/mod/lst.h5" "$TMP/mod/ref.h5" 3 5
+  expect modis_rst 0 'analysis 1 steps' -- $PRC_MPIRUN -n 2 $P rst -rst_input "$TMP/mod/lst.h5" -rst_reference "$TMP/mod/ref.h5" \
+    -out_dir "$TMP/modr"
+  expect modis_day_vs_reference 0 'ORACLE PASS' -- /usr/bin/python3 tests/oracle/modis_reference.py check "$TMP/mod/lst.h5" \
+    "$TMP/mod/ref.h5" "$TMP/modr/rst.h5" 7 10
+  [ -s "$TMP/modr/retira_2019-11-01.png" ] && ok modis_retira_png || fail modis_retira_png "no retira_2019-11-01.png"
+  expect reference_other_grid 1 'not the same grid|is .* but the input' -- $P rst -rst_input "$TMP/s/lst.h5" \
+    -rst_reference "$TMP/mod/ref.h5" -out_dir "$TMP/e"
+fi
