@@ -65,7 +65,7 @@ elif ! /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then skip modis_day
 else
   expect modis_import 0 'wrote' -- $P import-modis -modis_files "$modis" -modis_lat_min -5.5 -modis_lat_max -5.0 \
     -modis_lon_min -37.0 -modis_lon_max -36.5 -modis_res_deg 0.01 -modis_png false -out_dir "$TMP/mod"
-  expect modis_reference 0 '' -- /usr/bin/python3 tests/oracle/modis_reference.py make "$TMP/mod/lst.h5" "$TMP/mod/ref.h5" 3 5
+  expect modis_reference 0 -- /usr/bin/python3 tests/oracle/modis_reference.py make "$TMP/mod/lst.h5" "$TMP/mod/ref.h5" 3 5
   expect modis_rst 0 'analysis 1 steps' -- $PRC_MPIRUN -n 2 $P rst -rst_input "$TMP/mod/lst.h5" -rst_reference "$TMP/mod/ref.h5" \
     -out_dir "$TMP/modr"
   expect modis_day_vs_reference 0 'ORACLE PASS' -- /usr/bin/python3 tests/oracle/modis_reference.py check "$TMP/mod/lst.h5" \
