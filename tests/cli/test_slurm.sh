@@ -1,0 +1,80 @@
+# tests/cli/test_slurm.sh — the batch scripts on a real Slurm cluster on localhost
+# (munged + slurmctld + slurmd started by tests/slurm/cluster.sh in a temp folder):
+# slurm/stage.sbatch with srun --mpi=pmix and with mpirun, provenance of the job, a
+# pipeline of dependent steps and a job array (jobs/submit.sh), and a failing step whose
+# dependants never run.
+. tests/cli/lib.sh
+
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+  skip slurm_cluster "slurm-wlm/munge not installed (make deps installs them)"; exit 0
+fi
+export PRC_SLURMCTLD_PORT=$((20000 + RANDOM % 20000)) PRC_SLURMD_PORT=$((40001 + RANDOM % 20000))
+if ! out=$(tests/slurm/cluster.sh start "$TMP/slurm" 2>&1); then fail slurm_cluster "$out"; exit 0; fi
+eval "$out"
+trap 'tests/slurm/cluster.sh stop "$TMP/slurm"; rm -rf "$TMP"' EXIT
+ok slurm_cluster
+
+# wait_jobs ID... : until none is PENDING/RUNNING/CONFIGURING (120 s at most); prints "id=state" lines
+wait_jobs() {
+  for _ in $(seq 600); do
+    local busy=0
+    for j in "$@"; do scontrol show job "$j" 2>/dev/null | grep -qE 'JobState=(PENDING|RUNNING|CONFIGURING|COMPLETING)' && busy=1; done
+    [ $busy = 0 ] && break
+    sleep 0.2
+  done
+  for j in "$@"; do scontrol show job "$j" | awk -v j="$j" '/JobId=/{id=$1} /JobState=/{for(i=1;i<=NF;i++) if($i ~ /^JobState=/) print id "=" substr($i,10)}'; done
+}
+
+small=(-synth_nx 16 -synth_ny 12 -synth_res_km 4 -synth_days 120 -synth_stations 2 -synth_png false -quiet)
+for launch in srun mpirun; do
+  j=$(PRC_LAUNCH=$launch sbatch --parsable -n 2 -o "$TMP/job-%j.out" slurm/stage.sbatch selftest -out_dir "$TMP/st-$launch")
+  st=$(wait_jobs "$j")
+  if echo "$st" | grep -q COMPLETED && grep -q 'selftest: 6 PASSED, 0 FAILED' "$TMP/job-$j.out"; then ok "sbatch_selftest_$launch"
+  else fail "sbatch_selftest_$launch" "$st" "$(tail -n 20 "$TMP/job-$j.out" 2>/dev/null)"; fi
+  if h5dump -a /provenance/SLURM_JOB_ID "$TMP/st-$launch/selftest.h5" 2>/dev/null | grep -q "\"$j\""; then ok "provenance_job_id_$launch"
+  else fail "provenance_job_id_$launch" "SLURM_JOB_ID $j not in /provenance"; fi
+done
+
+# a pipeline: generate -> analyse, and an array of generators in their own folders
+cat >"$TMP/t.pipeline" <<PIPE
+# test pipeline
+step gen   ntasks=2 time=00:05:00                       -- synth ${small[*]} -out_dir {out}/gen/data
+step rst   ntasks=2 time=00:05:00 after=gen            -- rst -rst_input {out}/gen/data/lst.h5 -rst_min_samples 2 -rst_png false -quiet -out_dir {out}/rst/data
+step ens   ntasks=1 time=00:05:00 after=gen array=0-2  -- synth ${small[*]} -synth_stations 0 -seed 7{task} -out_dir {out}/ens/task-{task}
+PIPE
+if sub=$(jobs/submit.sh "$TMP/t.pipeline" "$TMP/p" 2>&1); then ok pipeline_submitted; else fail pipeline_submitted "$sub"; fi
+ids=$(echo "$sub" | awk 'NR>1 && $2 ~ /^[0-9]/ {sub(/\[.*/, "", $2); print $2}')
+st=$(wait_jobs $ids)
+arr=$(echo "$sub" | awk '$1=="ens"{sub(/\[.*/, "", $2); print $2}')
+if [ "$(echo "$st" | grep -c COMPLETED)" -ge 3 ] && ! echo "$st" | grep -qvE '=COMPLETED$'; then ok pipeline_completed; else fail pipeline_completed "$st"; fi
+[ -s "$TMP/p/rst/data/rst.h5" ] && ok dependent_step_output || fail dependent_step_output "no $TMP/p/rst/data/rst.h5"
+for t in 0 1 2; do
+  f="$TMP/p/ens/task-$t/lst.h5"
+  if h5dump -a /provenance/SLURM_ARRAY_TASK_ID "$f" 2>/dev/null | grep -q "\"$t\""; then ok "array_task_$t"
+  else fail "array_task_$t" "$f missing or without SLURM_ARRAY_TASK_ID $t"; fi
+done
+if ! h5diff -q --exclude-path /provenance "$TMP/p/ens/task-0/lst.h5" "$TMP/p/ens/task-1/lst.h5" >/dev/null 2>&1; then ok array_tasks_differ
+else fail array_tasks_differ "tasks with different seeds wrote identical data"; fi
+# rst started only after gen ended
+g=$(echo "$sub" | awk '$1=="gen"{print $2}'); r=$(echo "$sub" | awk '$1=="rst"{print $2}')
+ge=$(scontrol show job "$g" | grep -o 'EndTime=[^ ]*' | cut -d= -f2); rs=$(scontrol show job "$r" | grep -o 'StartTime=[^ ]*' | cut -d= -f2)
+[[ "$rs" > "$ge" || "$rs" == "$ge" ]] && ok dependency_order || fail dependency_order "rst started $rs before gen ended $ge"
+
+# a failing step: its dependant never runs and the failure is visible
+cat >"$TMP/f.pipeline" <<PIPE
+step bad  ntasks=1 time=00:02:00            -- synth -synth_nx -5 -out_dir {out}/bad
+step next ntasks=1 time=00:02:00 after=bad  -- selftest -out_dir {out}/next
+PIPE
+sub=$(jobs/submit.sh "$TMP/f.pipeline" "$TMP/f" 2>&1)
+ids=$(echo "$sub" | awk 'NR>1 && $2 ~ /^[0-9]/ {print $2}')
+st=$(wait_jobs $ids)
+b=$(echo "$sub" | awk '$1=="bad"{print $2}'); n=$(echo "$sub" | awk '$1=="next"{print $2}')
+echo "$st" | grep -q "JobId=$b=FAILED" && ok failing_step_failed || fail failing_step_failed "$st"
+echo "$st" | grep -qE "JobId=$n=(CANCELLED|FAILED)" && [ ! -e "$TMP/f/next/selftest.h5" ] && ok dependant_never_ran || fail dependant_never_ran "$st"
+grep -q 'out of range' "$TMP"/f/bad/slurm-*.out && ok failure_message_in_log || fail failure_message_in_log "no option error in the job log"
+
+# pipeline file errors (no submission)
+printf 'step a ntasks=1 -- selftest\nstep b after=zzz -- selftest\n' >"$TMP/e.pipeline"
+expect pipeline_unknown_dependency 2 "after unknown step 'zzz'" -- jobs/submit.sh --dry-run "$TMP/e.pipeline" "$TMP/e"
+printf 'step a ntasks=1 selftest\n' >"$TMP/e2.pipeline"
+expect pipeline_missing_separator 2 "unknown key 'selftest'" -- jobs/submit.sh --dry-run "$TMP/e2.pipeline" "$TMP/e"
