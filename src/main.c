@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "precursor/checkpoint.h"
 #include "precursor/h5io.h"
 #include "precursor/stage.h"
 #include "precursor/timeutil.h"
@@ -61,7 +62,7 @@ static void help(FILE *f, const prc_stage *s)
 static PetscErrorCode error_handler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
                                     PetscErrorType p, const char *mess, void *ctx)
 {
-  if (p == PETSC_ERROR_INITIAL && n != PETSC_ERR_USER_INPUT) {
+  if (p == PETSC_ERROR_INITIAL && n != PETSC_ERR_USER_INPUT && n != PRC_ERR_CHECKPOINTED) {
     int rank = 0, crank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &crank);
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  prc_signals_install(); /* a stop request during start-up must not kill the process */
   /* The deck is PETSc's "file" argument, read before the command line, so the command line wins. */
   PetscErrorCode ierr = PetscInitialize(&nargs, &args, deck ? deck : "", NULL);
   if (ierr) {
@@ -138,6 +140,7 @@ int main(int argc, char **argv)
     return 2;
   }
   PetscPushErrorHandler(error_handler, (void *)st->name);
+  prc_signals_install(); /* again: PetscInitialize installed its own handlers */
 
   prc_ctx             ctx = {.comm = PETSC_COMM_WORLD, .stage = st->name};
   prc_opts            opts;
@@ -159,6 +162,13 @@ int main(int argc, char **argv)
     (void)PetscLogStagePush(logst);
     ierr = st->run(&ctx);
     (void)PetscLogStagePop();
+  }
+  if (ierr == PRC_ERR_CHECKPOINTED) { /* decided collectively: every rank is here */
+    if (!ctx.rank) fprintf(stderr, "precursor %s: stopped on request after writing a checkpoint; run again to resume (exit %d)\n",
+                           st->name, PRC_EXIT_REQUEUE);
+    prc_opts_free(&opts);
+    PetscFinalize();
+    return PRC_EXIT_REQUEUE;
   }
   if (ierr == PETSC_ERR_USER_INPUT) { /* reported by rank 0 and identical on every rank */
     prc_opts_free(&opts);

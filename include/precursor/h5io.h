@@ -39,6 +39,10 @@ PetscErrorCode prc_h5_create(MPI_Comm comm, const char *path, const char *kind, 
 /* Write the /provenance group (program, version, stage, options, inputs with checksums,
  * ranks, start/end time, host, Slurm ids), close, fsync, rename to the final name. */
 PetscErrorCode prc_h5_commit(prc_h5out *f, const prc_ctx *ctx);
+/* Close an output file that is not finished, keeping it under its temporary name (for a
+ * checkpoint); prc_h5_reopen() opens it again for writing. Collective. */
+PetscErrorCode prc_h5_suspend(prc_h5out *f);
+PetscErrorCode prc_h5_reopen(MPI_Comm comm, const char *tmp, const char *path, prc_h5out *f);
 /* Open an existing file for reading (collective). Errors name the file. */
 PetscErrorCode prc_h5_open(MPI_Comm comm, const char *path, hid_t *fid);
 PetscErrorCode prc_h5_close(hid_t fid);

@@ -16,6 +16,8 @@ const prc_opt_spec prc_common_opts[] = {
   {"seed", PRC_OPT_INT, "20260101", 0, 9.0e15, "seed of every random stream of the stage"},
   {"progress_interval", PRC_OPT_REAL, "2", 0, 3600, "seconds between rank-0 progress lines (0 = every update)"},
   {"quiet", PRC_OPT_BOOL, "false", PRC_NO_RANGE, "no progress lines (errors and the summary are still printed)"},
+  {"checkpoint_after_blocks", PRC_OPT_INT, "0", 0, 1e9,
+   "stop with a checkpoint after this many blocks, as on SIGUSR1 (0 = only on a signal); for rehearsals and tests"},
 };
 const int prc_ncommon_opts = (int)(sizeof prc_common_opts / sizeof prc_common_opts[0]);
 

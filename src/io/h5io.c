@@ -104,6 +104,31 @@ PetscErrorCode prc_h5_create(MPI_Comm comm, const char *path, const char *kind, 
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode prc_h5_reopen(MPI_Comm comm, const char *tmp, const char *path, prc_h5out *f)
+{
+  hid_t fapl;
+  PetscFunctionBeginUser;
+  memset(f, 0, sizeof *f);
+  f->comm = comm;
+  PetscCheck(strlen(path) < sizeof f->path && strlen(tmp) < sizeof f->tmp, comm, PETSC_ERR_ARG_OUTOFRANGE, "path too long: %s", path);
+  snprintf(f->path, sizeof f->path, "%s", path);
+  snprintf(f->tmp, sizeof f->tmp, "%s", tmp);
+  PetscCheck(H5Fis_hdf5(tmp) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "cannot resume: '%s' is missing or not an HDF5 file", tmp);
+  PetscCall(fapl_mpio(comm, &fapl));
+  f->fid = H5Fopen(tmp, H5F_ACC_RDWR, fapl);
+  H5Pclose(fapl);
+  PetscCheck(f->fid >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot reopen '%s' to resume writing", tmp);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_h5_suspend(prc_h5out *f)
+{
+  PetscFunctionBeginUser;
+  H5CHK(H5Fclose(f->fid), "closing '%s' failed (disk full?)", f->tmp);
+  f->fid = -1;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode prc_h5_commit(prc_h5out *f, const prc_ctx *ctx)
 {
   PetscMPIInt rank;

@@ -12,8 +12,10 @@
  * seed and its coordinates, so outputs are bitwise identical on any number of ranks. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "precursor/catalog.h"
+#include "precursor/checkpoint.h"
 #include "precursor/decomp.h"
 #include "precursor/error.h"
 #include "precursor/etas.h"
@@ -286,6 +288,42 @@ static PetscErrorCode write_lst(prc_ctx *ctx, synth_run *R, int64_t *cloudy)
     for (PetscInt i = 0; i < T->xm; i++) elev[j * T->xm + i] = (float)prc_synth_elevation(&R->s, (int)(T->xs + i), (int)(T->ys + j));
 
   PetscCall(out_path(R->out, "lst.h5", path, sizeof path));
+  /* a checkpoint of an interrupted run with the same options: continue its lst.h5 */
+  char          ck[4200], tmp[4200];
+  unsigned long fp = prc_opts_fingerprint(ctx->opts);
+  int           have_ck = 0, t_start = 0;
+  prc_checkpoint_path(ctx, ck, sizeof ck);
+  if (!ctx->rank) have_ck = access(ck, F_OK) == 0;
+  PetscCallMPI(MPI_Bcast(&have_ck, 1, MPI_INT, 0, ctx->comm));
+  if (have_ck) {
+    hid_t  cf;
+    char   magic[64], stage[32];
+    double v, next, ofp;
+    PetscCall(prc_h5_open(ctx->comm, ck, &cf));
+    PetscCall(prc_h5_attr_get_str(cf, "magic", magic, sizeof magic, NULL));
+    PetscCall(prc_h5_attr_get_str(cf, "stage", stage, sizeof stage, NULL));
+    PetscCall(prc_h5_attr_get_double(cf, "format_version", &v, NULL));
+    PetscCall(prc_h5_attr_get_double(cf, "options_crc32", &ofp, NULL));
+    PetscCall(prc_h5_attr_get_double(cf, "next_day", &next, NULL));
+    PetscCall(prc_h5_attr_get_str(cf, "lst_tmp", tmp, sizeof tmp, NULL));
+    PetscCheck(!strcmp(magic, PRC_CHECKPOINT_MAGIC) && !strcmp(stage, "synth") && v == PRC_CHECKPOINT_VERSION, ctx->comm,
+               PETSC_ERR_FILE_UNEXPECTED, "'%s' is not a synth checkpoint of format %d", ck, PRC_CHECKPOINT_VERSION);
+    PetscCheck((unsigned long)ofp == fp, ctx->comm, PETSC_ERR_ARG_WRONG,
+               "the checkpoint '%s' belongs to a run with other options; remove it or use another -out_dir", ck);
+    PetscCheck(next >= 0 && next < p->nt, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': next_day %g outside the span", ck, next);
+    t_start = (int)next;
+    hsize_t zero = 0, n = (hsize_t)t_start;
+    int64_t *saved;
+    PetscCall(PetscMalloc1(n + 1, &saved));
+    PetscCall(prc_h5_read_nd(cf, "cloudy_pixels", H5T_NATIVE_INT64, &zero, &n, saved));
+    for (int t = 0; t < t_start; t++) cloudy[t] = ctx->rank ? 0 : saved[t]; /* summed over ranks at the end */
+    PetscCall(PetscFree(saved));
+    PetscCall(prc_h5_close(cf));
+    PetscCall(prc_h5_reopen(ctx->comm, tmp, path, &f));
+    dset = H5Dopen2(f.fid, "lst", H5P_DEFAULT);
+    PetscCheck(dset >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "cannot resume: '%s' has no /lst", tmp);
+    prc_say(ctx->comm, "[synth] resuming from the checkpoint %s at day %d of %d\n", ck, t_start, p->nt);
+  } else {
   PetscCall(prc_h5_create(ctx->comm, path, "grid", &f));
   /* axes (rank 0 writes; pixel centres) */
   double *lat, *lon, *tim;
@@ -305,9 +343,11 @@ static PetscErrorCode write_lst(prc_ctx *ctx, synth_run *R, int64_t *cloudy)
   PetscCall(prc_h5_grid_create(f.fid, "lst", (hsize_t)p->nt, (hsize_t)p->ny, (hsize_t)p->nx, 366, "K", &dset));
   PetscCall(prc_h5_attr_str(dset, "long_name", "land surface temperature (night)"));
   PetscCall(prc_h5_attr_str(dset, "missing", "NaN = cloud / no data"));
+  }
 
-  prc_progress_start(&prog, ctx->comm, "synth", "LST grid", "pixel-days", (double)npx * p->nt, R->interval, R->quiet);
-  for (int t0 = 0; t0 < p->nt; t0 += (int)B) {
+  PetscInt stop_after = prc_opts_int(ctx->opts, "checkpoint_after_blocks"), blocks = 0;
+  prc_progress_start(&prog, ctx->comm, "synth", "LST grid", "pixel-days", (double)npx * (p->nt - t_start), R->interval, R->quiet);
+  for (int t0 = t_start; t0 < p->nt; t0 += (int)B) {
     int nt = (int)PetscMin(B, p->nt - t0);
     PetscCall(PetscLogEventBegin(ev_gen, 0, 0, 0, 0));
     for (int tt = 0; tt < nt; tt++)
@@ -317,11 +357,38 @@ static PetscErrorCode write_lst(prc_ctx *ctx, synth_run *R, int64_t *cloudy)
     PetscCall(PetscLogEventBegin(ev_io, 0, 0, 0, 0));
     PetscCall(prc_h5_tile_write(dset, T, (hsize_t)t0, (hsize_t)nt, buf));
     PetscCall(PetscLogEventEnd(ev_io, 0, 0, 0, 0));
-    prc_progress_update(&prog, (double)npx * (t0 + nt));
+    prc_progress_update(&prog, (double)npx * (t0 + nt - t_start));
+    PetscBool stop;
+    if (stop_after && ++blocks == stop_after) prc_request_stop();
+    PetscCall(prc_stop_requested(ctx->comm, &stop));
+    if (stop && t0 + nt < p->nt) { /* checkpoint: keep lst.h5's temporary file, record where we are */
+      prc_h5out c;
+      int64_t  *part;
+      hsize_t   n = (hsize_t)(t0 + nt);
+      H5Dclose(dset);
+      PetscCall(prc_h5_suspend(&f));
+      PetscCall(PetscMalloc1(n, &part));
+      PetscCallMPI(MPI_Allreduce(cloudy, part, (int)n, MPI_INT64_T, MPI_SUM, ctx->comm));
+      PetscCall(prc_h5_create(ctx->comm, ck, "checkpoint", &c));
+      PetscCall(prc_h5_attr_str(c.fid, "magic", PRC_CHECKPOINT_MAGIC));
+      PetscCall(prc_h5_attr_double(c.fid, "format_version", PRC_CHECKPOINT_VERSION));
+      PetscCall(prc_h5_attr_str(c.fid, "stage", "synth"));
+      PetscCall(prc_h5_attr_double(c.fid, "options_crc32", (double)fp));
+      PetscCall(prc_h5_attr_double(c.fid, "next_day", (double)(t0 + nt)));
+      PetscCall(prc_h5_attr_str(c.fid, "lst_tmp", f.tmp));
+      PetscCall(prc_h5_write_col(ctx->comm, c.fid, "cloudy_pixels", H5T_NATIVE_INT64, n, part));
+      PetscCall(prc_h5_commit(&c, ctx));
+      PetscCall(PetscFree(part));
+      prc_say(ctx->comm, "[synth] checkpoint written at day %d of %d: %s\n", t0 + nt, p->nt, ck);
+      PetscCall(PetscFree2(elev, buf));
+      PetscCall(prc_grid_decomp_destroy(&g));
+      PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
+    }
   }
   prc_progress_end(&prog);
   H5Dclose(dset);
   PetscCall(prc_h5_commit(&f, ctx));
+  if (have_ck && !ctx->rank) unlink(ck); /* finished: the checkpoint is spent */
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, cloudy, p->nt, MPI_INT64_T, MPI_SUM, ctx->comm));
   PetscCall(PetscFree2(elev, buf));
   PetscCall(prc_grid_decomp_destroy(&g));

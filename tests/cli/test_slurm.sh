@@ -78,3 +78,18 @@ printf 'step a ntasks=1 -- selftest\nstep b after=zzz -- selftest\n' >"$TMP/e.pi
 expect pipeline_unknown_dependency 2 "after unknown step 'zzz'" -- jobs/submit.sh --dry-run "$TMP/e.pipeline" "$TMP/e"
 printf 'step a ntasks=1 selftest\n' >"$TMP/e2.pipeline"
 expect pipeline_missing_separator 2 "unknown key 'selftest'" -- jobs/submit.sh --dry-run "$TMP/e2.pipeline" "$TMP/e"
+
+# near the time limit: USR1 to the batch shell (as --signal=B:USR1@N does) -> forwarded to the
+# ranks -> checkpoint, exit 99 -> scontrol requeue -> the job runs again and resumes
+B=(-synth_nx 300 -synth_ny 300 -synth_days 400 -synth_block_days 8 -synth_stations 0 -synth_png false)
+j=$(sbatch --parsable -n 2 -o "$TMP/rq-%j.out" slurm/stage.sbatch synth "${B[@]}" -out_dir "$TMP/rq")
+for _ in $(seq 600); do ls "$TMP"/rq/lst.h5.tmp-* >/dev/null 2>&1 && break; sleep 0.1; done
+scancel --signal=USR1 --batch "$j"
+for _ in $(seq 300); do scontrol show job "$j" | grep -q 'Restarts=1' && scontrol show job "$j" | grep -q 'JobState=PENDING' && break; sleep 0.2; done
+scontrol update JobId="$j" StartTime=now 2>/dev/null  # Slurm delays a requeued job by ~2 min; release it now
+st=$(wait_jobs "$j")
+if echo "$st" | grep -q COMPLETED && grep -q 'checkpoint written; requeueing' "$TMP/rq-$j.out" && grep -q 'resuming from the checkpoint' "$TMP/rq-$j.out"; then
+  ok requeue_and_resume
+  expect requeue_reference 0 'outputs in' -- $P synth "${B[@]}" -quiet -out_dir "$TMP/rqref"
+  h5same requeued_result_equals_uninterrupted "$TMP/rqref/lst.h5" "$TMP/rq/lst.h5"
+else fail requeue_and_resume "$st" "$(grep -v 'LST grid' "$TMP/rq-$j.out" | tail -n 12)"; fi
