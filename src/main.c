@@ -15,6 +15,7 @@
 extern const prc_stage prc_stage_synth;
 extern const prc_stage prc_stage_import_iaga;
 extern const prc_stage prc_stage_import_mseed;
+extern const prc_stage prc_stage_import_stead;
 extern const prc_stage prc_stage_import_modis;
 extern const prc_stage prc_stage_rst;
 extern const prc_stage prc_stage_selftest;
@@ -25,6 +26,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_import_catalog,
   &prc_stage_import_iaga,
   &prc_stage_import_mseed,
+  &prc_stage_import_stead,
   &prc_stage_import_modis,
   &prc_stage_rst,
   &prc_stage_selftest,

@@ -26,6 +26,8 @@ typedef struct {
   int     up, down;                                   /* resampling ratio (1, 1: none) */
   int     n_gaps, n_overlaps;
   char    resample_filter[320]; /* description of the resampling filter ("" none) */
+  int     has_event;                                  /* 1: the source states the event (STEAD source_*) */
+  double  ev_time, ev_lat, ev_lon, ev_depth_km, ev_mag; /* NaN where unknown (written only if has_event) */
 } prc_wave_meta;
 
 typedef struct {
@@ -34,7 +36,8 @@ typedef struct {
 
 /* Create /waveforms/<name> float32 (n, ncomp) for every set, with attributes (network,
  * station, location, components, sampling_rate, start_time, n_gaps, n_overlaps, source,
- * and p_sample/s_sample when >= 0, resampling attributes original_sampling_rate,
+ * and p_sample/s_sample when >= 0, event_time/lat/lon/depth_km/mag when has_event and
+ * finite, resampling attributes original_sampling_rate,
  * resample_up/down and resample_filter when up != down). Collective, same arguments on
  * every rank. */
 PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m);
@@ -43,6 +46,10 @@ PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m);
 PetscErrorCode prc_wave_write_column(hid_t fid, const prc_wave_meta *m, int comp, const float *data, int mine);
 /* Write a whole set from data (n x ncomp, row-major) where mine. Collective. */
 PetscErrorCode prc_wave_write_set(hid_t fid, const prc_wave_meta *m, const float *data, int mine);
+/* /trace_table/category, and with with_event /trace_table/event_{time,lat,lon,depth_km,mag}
+ * (NaN unknown) for importers whose source carries them (import-stead). Collective, data
+ * significant on rank 0. */
+PetscErrorCode prc_wave_write_extra_cols(MPI_Comm comm, hid_t fid, int n, const prc_wave_meta *m, int with_event);
 /* /trace_table/<column> for all sets and /gaps, /overlaps tables (data significant on rank 0). */
 PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_wave_meta *m, int ngaps,
                                      const prc_wave_span *gaps, int noverlaps, const prc_wave_span *overlaps);

@@ -2,6 +2,7 @@
  * ComCat query.csv; format sniffing and dispatch. Kernel layer (no MPI); see
  * include/precursor/read_catalog.h and docs/FORMATS.md. */
 #include "precursor/read_catalog.h"
+#include "precursor/csv.h"
 #include "precursor/error.h"
 #include "precursor/text.h"
 #include "precursor/timeutil.h"
@@ -383,3 +384,7 @@ int prc_read_catalog(const char *path, prc_catfmt f, double off, int keep_all, p
   default: return prc_seterr("'%s': no catalog format given", path);
   }
 }
+
+/* The shared splitter and line cursor (include/precursor/csv.h). */
+char *prc_csv_next_line(char **cur, int *had_nl) { return next_line(cur, had_nl); }
+int   prc_csv_split(char *s, char **f, int max, int *bad) { return split_csv(s, f, max, bad); }

@@ -35,6 +35,12 @@ PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m)
     if (m[i].category[0]) PetscCall(prc_h5_attr_str(d, "category", m[i].category));
     if (m[i].p_sample >= 0) PetscCall(prc_h5_attr_int(d, "p_sample", m[i].p_sample));
     if (m[i].s_sample >= 0) PetscCall(prc_h5_attr_int(d, "s_sample", m[i].s_sample));
+    if (m[i].has_event) {
+      const char  *en[5] = {"event_time", "event_lat", "event_lon", "event_depth_km", "event_mag"};
+      const double ev[5] = {m[i].ev_time, m[i].ev_lat, m[i].ev_lon, m[i].ev_depth_km, m[i].ev_mag};
+      for (int k = 0; k < 5; k++)
+        if (isfinite(ev[k])) PetscCall(prc_h5_attr_double(d, en[k], ev[k]));
+    }
     if (m[i].up != m[i].down) {
       PetscCall(prc_h5_attr_double(d, "original_sampling_rate", m[i].orig_rate));
       PetscCall(prc_h5_attr_int(d, "resample_up", m[i].up));
@@ -148,5 +154,32 @@ PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_
     H5Gclose(g);
     PetscCall(PetscFree(col));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_write_extra_cols(MPI_Comm comm, hid_t fid, int n, const prc_wave_meta *m, int with_event)
+{
+  hid_t g;
+  PetscFunctionBeginUser;
+  size_t nn = n ? (size_t)n : 1;
+  char (*s32)[32];
+  double *d;
+  PetscCall(PetscMalloc2(nn, &s32, nn, &d));
+  hid_t t32 = prc_h5_strtype(32);
+  g = H5Gopen2(fid, "trace_table", H5P_DEFAULT);
+  PetscCheck(g >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "no /trace_table yet (call prc_wave_write_tables first)");
+  for (int i = 0; i < n; i++) snprintf(s32[i], 32, "%s", m[i].category);
+  PetscCall(prc_h5_write_col(comm, g, "category", t32, (hsize_t)n, s32));
+  if (with_event) {
+    const char *en[5] = {"event_time", "event_lat", "event_lon", "event_depth_km", "event_mag"};
+    for (int k = 0; k < 5; k++) {
+      for (int i = 0; i < n; i++)
+        d[i] = k == 0 ? m[i].ev_time : k == 1 ? m[i].ev_lat : k == 2 ? m[i].ev_lon : k == 3 ? m[i].ev_depth_km : m[i].ev_mag;
+      PetscCall(prc_h5_write_col(comm, g, en[k], H5T_NATIVE_DOUBLE, (hsize_t)n, d));
+    }
+  }
+  H5Gclose(g);
+  H5Tclose(t32);
+  PetscCall(PetscFree2(s32, d));
   PetscFunctionReturn(0);
 }
