@@ -18,6 +18,7 @@ extern const prc_stage prc_stage_import_mseed;
 extern const prc_stage prc_stage_import_stead;
 extern const prc_stage prc_stage_import_modis;
 extern const prc_stage prc_stage_rst;
+extern const prc_stage prc_stage_vmd;
 extern const prc_stage prc_stage_selftest;
 extern const prc_stage prc_stage_import_catalog;
 extern const prc_stage prc_stage_evaluate;
@@ -31,6 +32,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_import_modis,
   &prc_stage_rst,
   &prc_stage_evaluate,
+  &prc_stage_vmd,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
