@@ -543,11 +543,27 @@ PetscErrorCode prc_h5_attr_get_str(hid_t loc, const char *name, char *buf, size_
   }
   hid_t  a = H5Aopen(loc, name, H5P_DEFAULT), ft = H5Aget_type(a);
   size_t sz = H5Tget_size(ft);
-  PetscCheck(H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) && sz < len, PETSC_COMM_SELF,
-             PETSC_ERR_FILE_UNEXPECTED, "'%s': attribute '%s' is not a fixed string shorter than %zu",
-             prc_h5_filename(loc, fn, sizeof fn), name, len);
-  hid_t  mt = prc_h5_strtype(sz);
-  herr_t e = H5Aread(a, mt, buf);
+  PetscCheck(H5Tget_class(ft) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s': attribute '%s' is not a string",
+             prc_h5_filename(loc, fn, sizeof fn), name);
+  herr_t e;
+  if (H5Tis_variable_str(ft) > 0) { /* e.g. written by h5py from a Python str */
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    char *vs = NULL;
+    H5Tset_size(mt, H5T_VARIABLE);
+    e = H5Aread(a, mt, &vs);
+    PetscCheck(e >= 0 && vs && strlen(vs) < len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+               "'%s': attribute '%s' is unreadable or longer than %zu", prc_h5_filename(loc, fn, sizeof fn), name, len - 1);
+    snprintf(buf, len, "%s", vs);
+    H5free_memory(vs);
+    H5Tclose(mt), H5Tclose(ft), H5Aclose(a);
+    if (found) *found = 1;
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(sz < len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s': attribute '%s' is longer than %zu",
+             prc_h5_filename(loc, fn, sizeof fn), name, len - 1);
+  /* one more byte than stored: a NULLPAD string that fills its size (numpy bytes) keeps its last character */
+  hid_t mt = prc_h5_strtype(sz + 1);
+  e = H5Aread(a, mt, buf);
   buf[sz] = '\0';
   H5Tclose(mt), H5Tclose(ft), H5Aclose(a);
   H5CHK(e, "'%s': cannot read attribute '%s'", prc_h5_filename(loc, fn, sizeof fn), name);

@@ -991,6 +991,37 @@ static void test_create_relative_path(void)
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+/* String attributes as other tools write them: NULLPAD strings that fill their size (numpy
+ * bytes via h5py) must keep their last character; variable-length strings are read too. */
+static void test_attr_strings_from_other_tools(void)
+{
+  char path[512], buf[64];
+  int  rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  tpath(path, sizeof path, "strings.h5");
+  if (!rank) {
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), sp = H5Screate(H5S_SCALAR);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 8);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    hid_t a = H5Acreate2(f, "padded", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, "forecast");
+    H5Aclose(a), H5Tclose(t);
+    t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    const char *v = "variable length";
+    a = H5Acreate2(f, "vlen", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, &v);
+    H5Aclose(a), H5Tclose(t), H5Sclose(sp), H5Fclose(f);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  PT_CHECK(f >= 0, "cannot open %s", path);
+  PT_CHECK(!prc_h5_attr_get_str(f, "padded", buf, sizeof buf, NULL) && !strcmp(buf, "forecast"), "padded string read as '%s'", buf);
+  PT_CHECK(!prc_h5_attr_get_str(f, "vlen", buf, sizeof buf, NULL) && !strcmp(buf, "variable length"), "vlen string read as '%s'", buf);
+  H5Fclose(f);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
@@ -1026,6 +1057,7 @@ int main(int argc, char **argv)
   PT_RUN(test_errors);
   PT_RUN(test_catalog_read_error_closes_file);
   PT_RUN(test_create_relative_path);
+  PT_RUN(test_attr_strings_from_other_tools);
 
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   if (!g_rank && !getenv("PRC_KEEP_TMP")) rm_rf(g_dir);
