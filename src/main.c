@@ -48,7 +48,7 @@ static void usage(FILE *f)
              "       precursor [STAGE] -help      options of one stage (or of all) with defaults and ranges\n"
              "       precursor -version\n\nstages:\n",
           PRC_VERSION);
-  for (int i = 0; i < nstages; i++) fprintf(f, "  %-12s %s\n", stages[i]->name, stages[i]->summary);
+  for (int i = 0; i < nstages; i++) fprintf(f, "  %-15s %s\n", stages[i]->name, stages[i]->summary);
   fprintf(f, "\nDeck values are overridden by the command line. PETSc options such as -log_view work too.\n");
 }
 

@@ -2,7 +2,7 @@
 # the "every violation at once, every rank exits" rule.
 . tests/cli/lib.sh
 
-expect help_lists_stages 0 '^  synth ' '-synth_nx +<int> default 128' '-out_dir' -- $P -help
+expect help_lists_stages 0 '^  synth +generate' '-synth_nx +<int> default 128' '-out_dir' -- $P -help
 expect help_one_stage 0 '-synth_cloud_min' 'range|\[0, 0.99\]' -- $P synth -help
 expect version 0 '^precursor ' -- $P -version
 expect no_stage 2 'usage:' -- $P
