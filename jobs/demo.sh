@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # jobs/demo.sh — the main job on the embedded default data: `make demo` runs it after
 # installing dependencies and building. Usage: jobs/demo.sh [NRANKS] (default 2).
+# Each stage's console output goes to the terminal and to outputs/demo/<stage>.log; at the
+# end outputs/demo/REPORT.md collects the summaries and the pictures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/env.sh
@@ -8,11 +10,38 @@ np="${1:-2}"
 out=outputs/demo
 mkdir -p "$out"
 echo "== precursor demo: $np MPI ranks, deck inputs/demo.opts -> $out/"
-$PRC_MPIRUN -n "$np" bin/precursor selftest -out_dir "$out/selftest"
-$PRC_MPIRUN -n "$np" bin/precursor synth -options_file inputs/demo.opts -out_dir "$out/synth"
-$PRC_MPIRUN -n "$np" bin/precursor vmd -options_file inputs/vmd_demo.opts -vmd_input "$out/synth/stations.h5" -out_dir "$out/vmd"
-$PRC_MPIRUN -n "$np" bin/precursor rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" \
-  -rst_catalog "$out/synth/catalog.h5" -out_dir "$out/rst"
+
+run() { # run NAME ARGS...: one stage, logged
+  local name="$1"; shift
+  echo "== $name"
+  $PRC_MPIRUN -n "$np" bin/precursor "$@" 2>&1 | tee "$out/$name.log"
+}
+run selftest selftest -out_dir "$out/selftest"
+run synth synth -options_file inputs/demo.opts -out_dir "$out/synth"
+run vmd vmd -options_file inputs/vmd_demo.opts -vmd_input "$out/synth/stations.h5" -out_dir "$out/vmd"
+run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -rst_catalog "$out/synth/catalog.h5" \
+  -out_dir "$out/rst"
+
+# the report: summary lines (not progress lines) and every picture, stage by stage
+{
+  echo "# precursor demo report"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
+  echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
+  for s in selftest synth vmd rst; do
+    echo
+    echo "## $s"
+    echo
+    echo '```'
+    grep -vE '%  .*ETA|done in [0-9]' "$out/$s.log" || true
+    echo '```'
+    for p in "$out/$s"/*.png; do
+      [ -e "$p" ] || continue
+      echo
+      echo "![${p##*/}]($s/${p##*/})"
+    done
+  done
+} >"$out/REPORT.md"
 echo "== outputs:"
 ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst
-echo "== pictures: $out/synth/*.png $out/vmd/*.png $out/rst/*.png   data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
+echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
