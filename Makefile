@@ -5,6 +5,7 @@
 #   make test    deps + build + the whole test suite (tests/run.sh), closing line "N passed, N failed"
 #   make demo    deps + build + synth on the embedded default deck under mpirun -n 2 -> outputs/demo/
 #   make bench   deps + build + benchmarks -> outputs/bench/ (summarised in docs/BENCHMARKS.md)
+#   make bench-scaling   strong/weak scaling of synth, rst, vmd (docs/SCALING.md)
 #   make clean   remove build/ and bin/
 #
 # Toggles: DEBUG=1 (-O0 -g3, PETSc-style extra checks), SANITIZE=1 (address+undefined),
@@ -61,7 +62,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c) $(wildcard tests/mpi/test_*.c
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
 
-.PHONY: all deps test demo bench clean check-deps tests-bin
+.PHONY: all deps test demo bench bench-scaling clean check-deps tests-bin
 .DEFAULT_GOAL := all
 
 all: check-deps bin/precursor
@@ -117,6 +118,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@./tests/bench.sh
+
+# strong/weak scaling of synth, rst, vmd on RANKS (default 1 2 4) -> outputs/bench/scaling-*.txt + PNGs
+bench-scaling: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@./tests/bench_scaling.sh
 
 clean:
 	rm -rf $(BUILD) bin

@@ -121,6 +121,22 @@ typedef struct { /* per analysis step and region: sums reduced over ranks */
   double  area, sum_r, wlat, wlon, max_r;
 } day_stats;
 
+/* PETSc log events of the stage (-log_view: compute vs communication vs I/O); registered
+ * once per process, as PETSc expects. */
+static PetscLogEvent ev_read, ev_reduce, ev_compute, ev_write;
+static PetscErrorCode register_events(void)
+{
+  static int done = 0;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventRegister("RSTRead", 0, &ev_read));
+  PetscCall(PetscLogEventRegister("RSTAllreduce", 0, &ev_reduce));
+  PetscCall(PetscLogEventRegister("RSTCompute", 0, &ev_compute));
+  PetscCall(PetscLogEventRegister("RSTWrite", 0, &ev_write));
+  done = 1;
+  PetscFunctionReturn(0);
+}
+
 typedef struct { /* an open LST stack */
   const char *path;
   hid_t       fid, dset;
@@ -184,9 +200,15 @@ static PetscErrorCode read_block(prc_ctx *ctx, const stack *S, const prc_tile *T
 {
   int64_t np = (int64_t)T->xm * T->ym;
   PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ev_read, 0, 0, 0, 0));
   PetscCall(prc_h5_tile_read(S->dset, T, t0, (hsize_t)n, buf));
+  PetscCall(PetscLogEventEnd(ev_read, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
   PrcCallK(prc_rst_mean_local(buf, n, np, qs, qs + n));
+  PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_reduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, 2 * n, MPI_INT64_T, MPI_SUM, ctx->comm));
+  PetscCall(PetscLogEventEnd(ev_reduce, 0, 0, 0, 0));
   for (int i = 0; i < n; i++) tbar[i] = qs[n + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[n + i] : NAN;
   PetscFunctionReturn(0);
 }
@@ -280,6 +302,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   char            err[512], path[4096];
   PetscFunctionBeginUser;
 
+  PetscCall(register_events());
   /* ---- inputs: the analysis stack and the reference stack (the same file by default) ---- */
   stack       IN, REFS, *RS = &IN;
   const char *refp = prc_opts_string(o, "rst_reference");
@@ -366,7 +389,9 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     int n = (int)PetscMin((hsize_t)B, r_last + 1 - t0);
     PetscCall(read_block(ctx, RS, T, t0, n, buf, qs, tbar_ref + (t0 - r_first)));
     for (int i = 0; i < n; i++) rbin[i] = prc_rst_bin(RS->tim[t0 + i], monthly);
+    PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
     prc_rst_acc_add(&acc, buf, n, tbar_ref + (t0 - r_first), rbin);
+    PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
     prc_progress_update(&prog, (double)np * (double)(t0 + n - r_first));
   }
   prc_progress_end(&prog);
@@ -442,6 +467,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     int n = (int)PetscMin((hsize_t)B, a_last + 1 - t0);
     PetscCall(read_block(ctx, &IN, T, t0, n, buf, qs, tbar + (t0 - a_first)));
     for (int i = 0; i < n; i++) slot[i] = prc_rst_bin(tim[t0 + i], monthly);
+    PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
     if (m_eof > 0) prc_eof_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, coef, V, (int)na, m_eof, (int)(t0 - a_first), rbuf);
     else prc_rst_retira(buf, n, np, tbar + (t0 - a_first), slot, mu, sd, rbuf);
     for (int i = 0; i < n; i++) {
@@ -468,11 +494,14 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
           }
         }
     }
+    PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
     PetscCall(prc_h5_tile_write(dr, T, t0 - a_first, (hsize_t)n, rbuf));
     {
       hsize_t s3[3] = {t0 - a_first, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {(hsize_t)n, (hsize_t)T->ym, (hsize_t)T->xm};
       PetscCall(prc_h5_write_block(dm, H5T_NATIVE_SCHAR, 3, s3, c3, mk));
     }
+    PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
     prc_progress_update(&prog, (double)np * (double)(t0 + n - a_first));
   }
   prc_progress_end(&prog);
