@@ -12,9 +12,13 @@ cd "$(dirname "$0")/.."
 # (SKYLAKEX helps on Sapphire Rapids but is an illegal instruction on CPUs without AVX-512).
 REPS="${REPS:-3}"
 case "${BENCH_SCALE:-medium}" in
-  small) NX=128; ND=120; NFFT=$((1 << 18)); NSVD=400 ;;
-  *)     NX=384; ND=365; NFFT=$((1 << 20)); NSVD=1000 ;;
+  small) NX=128; ND=120; NFFT=$((1 << 18)); NSVD=400; RNX=128; RY=2; RENX=128; REY=2 ;;
+  *)     NX=384; ND=365; NFFT=$((1 << 20)); NSVD=1000; RNX=512; RY=3; RENX=512; REY=3 ;;
 esac
+# RST (docs/PERFORMANCE.md): in-memory kernels on RNX^2 px x RY years (RST_YEARS overrides:
+# RST_YEARS=10 is the issue's 10 y x 365 x 512^2 = 3.8 GB), end to end on RENX^2 x REY years.
+RY="${RST_YEARS:-$RY}"
+RST_BENCH="${RST_BENCH:-1}"   # 0 skips the RST part
 mkdir -p outputs/bench
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=outputs/bench/bench-$stamp.txt
@@ -41,6 +45,46 @@ for r in $(seq "$REPS"); do
   /usr/bin/python3 tests/bench/peer_numpy.py $NFFT $NSVD 5 | sed "s/^/numpy_/" | tee -a "$raw"
 done
 
+if [ "$RST_BENCH" = 1 ]; then
+  echo "== RST kernels in memory: ${RNX}^2 px x $RY years, C (1, 2 ranks; blocks: whole stack, 32 days) vs numpy (chunks of 32 days), $REPS alternations"
+  for r in $(seq "$REPS"); do
+    for np in 1 2; do
+      for blk in 0 32; do $PRC_MPIRUN -n $np build/tests/bench/bench_rst $RNX $RNX $RY $blk 1 | tee -a "$raw"; done
+    done
+    /usr/bin/python3 tests/bench/rst_numpy_peer.py $RNX $RNX $RY 32 1 | tee -a "$raw"
+  done
+  echo "== RST kernels: the scalar _ref kernels (before), 1 rank, 1 year, once"
+  $PRC_MPIRUN -n 1 build/tests/bench/bench_rst $RNX $RNX 1 0 1 ref | tee -a "$raw"
+  $PRC_MPIRUN -n 1 build/tests/bench/bench_rst $RNX $RNX 1 0 1 | sed 's/variant=fast/variant=fast1y/' | tee -a "$raw"
+  echo "== RST weak scaling: ${RNX} x $((RNX / 2))*np px per run, $RY years, whole-stack blocks (4 ranks oversubscribe 2 cores)"
+  for np in 1 2 4; do
+    $PRC_MPIRUN -n $np build/tests/bench/bench_rst $RNX $((RNX / 2 * np)) $RY 0 1 | sed 's/variant=fast/variant=weak/' | tee -a "$raw"
+  done
+  echo "== RST end to end: synth ${RENX}^2 x $REY years and x 1 year, then precursor rst on 1, 2, 4 ranks"
+  mkdir -p outputs/bench/tmp
+  for y in 1 $REY; do
+    d=outputs/bench/tmp/rst${y}y
+    $PRC_MPIRUN -n 2 bin/precursor synth -synth_nx $RENX -synth_ny $RENX -synth_days $((365 * y)) -synth_stations 1 \
+      -synth_png false -quiet -out_dir $d >/dev/null
+    sz=$(stat -c %s $d/lst.h5)
+    echo "rst_file years=$y bytes=$sz" | tee -a "$raw"
+    for r in $(seq "$REPS"); do
+      t0=$(date +%s%N); dd if=$d/lst.h5 of=/dev/null bs=16M 2>/dev/null; t1=$(date +%s%N)
+      echo "rst_ddread years=$y np=1 seconds=$(( (t1 - t0) / 1000 ))e-6 (warm page cache)" | tee -a "$raw"
+      for np in 1 2 4; do
+        [ "$y" = "$REY" ] || [ "$np" = 2 ] || continue
+        t0=$(date +%s%N)
+        $PRC_MPIRUN -n $np /usr/bin/time -f "rst_maxrss years=$y np=$np kb=%M" bin/precursor rst -rst_input $d/lst.h5 \
+          -rst_png false -quiet -out_dir $d/rst >/dev/null 2>"$raw.rss"
+        t1=$(date +%s%N)
+        grep rst_maxrss "$raw.rss" | tee -a "$raw"
+        echo "rst_e2e years=$y np=$np seconds=$(( (t1 - t0) / 1000 ))e-6" | tee -a "$raw"
+      done
+    done
+  done
+  rm -f "$raw.rss"
+fi
+
 /usr/bin/python3 - "$raw" "$NX" "$ND" >>"$out" <<'PY'
 import sys, re, statistics as st
 raw, nx, nd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -64,5 +108,6 @@ for k in ("fft1d_forward", "svd_values", "lu_solve"):
         mine = med[("precursor_" + k, np_)]
         print(f"{k:14s} np={np_}: precursor {mine:.4e} s   peer {peer:.4e} s   ratio {peer/mine:.2f}")
 PY
+[ "$RST_BENCH" = 1 ] && /usr/bin/python3 tests/bench/rst_report.py "$raw" >>"$out"
 cp "$out" outputs/bench/latest.txt
 echo; cat "$out"; echo; echo "written: $out"

@@ -53,4 +53,14 @@ void prc_rst_retira(const float *buf, int nt, int64_t npix, const double *tbar, 
 void prc_rst_background_ref(const float *stack, int nt, int64_t npix, const double *tbar, const int *bin, int nbins,
                             int window, int circular, int min_samples, float *mean, float *sd, int32_t *count);
 
+/* The straightforward scalar versions of the kernels above (one branch per missing value,
+ * llround, the pixel loop inside the time loop): the fast kernels must give the same bits
+ * (tests/unit/test_rst.c) and tests/bench/bench_rst.c times both. Same contracts. */
+int  prc_rst_mean_local_ref(const float *buf, int nt, int64_t npix, int64_t *qsum, int64_t *cnt);
+void prc_rst_acc_add_ref(prc_rst_acc *a, const float *buf, int nt, const double *tbar, const int *bin);
+void prc_rst_background_chan_ref(const prc_rst_acc *a, int window, int circular, int min_samples, float *mean,
+                                 float *sd, int32_t *count);
+void prc_rst_retira_ref(const float *buf, int nt, int64_t npix, const double *tbar, const int *slot, const float *mean,
+                        const float *sd, float *r);
+
 #endif

@@ -7,6 +7,8 @@
 #include "precursor/timeutil.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { NT = 900, NP = 37 };
 
@@ -135,6 +137,114 @@ static void test_bins(void)
   PT_CHECK(prc_rst_bin(t, 0) == 59 && prc_rst_bin(t, 1) == 2, "2011-03-01: %d %d", prc_rst_bin(t, 0), prc_rst_bin(t, 1));
 }
 
+/* ---- fast kernels against their scalar _ref twins: the same bits ----
+ * Sizes straddle the kernels' pixel tiles (512, 64) and the two-lane SIMD (odd counts). */
+enum { NT2 = 800, NP2 = 1101 };
+
+static int same_bits_f(const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(isnan(a[i]) && isnan(b[i])) && memcmp(a + i, b + i, sizeof *a)) return (int)i + 1;
+  return 0;
+}
+
+static void make_stack2(float *s, double *tbar, int *bin, int64_t np, int monthly)
+{
+  prc_rng r;
+  prc_rng_seed(&r, 5, 3);
+  for (int t = 0; t < NT2; t++) {
+    bin[t] = t % 211 == 17 ? -1 : prc_rst_bin(14610.0 * PRC_DAY + t * PRC_DAY, monthly);
+    tbar[t] = t % 97 == 5 ? NAN : 280 + 10 * sin(t / 58.0);
+    for (int64_t p = 0; p < np; p++) {
+      double u = prc_rng_uniform(&r);
+      s[(size_t)t * np + p] = u < 0.4 ? NAN : u < 0.41 ? (float)(INFINITY * (u < 0.405 ? 1 : -1))
+                                                       : (float)(tbar[t] + 3 * sin((double)p + t / 58.0) + prc_rng_normal(&r) * (1 + p % 3));
+    }
+  }
+}
+
+static void test_acc_fast_vs_ref_bitwise(void)
+{
+  static const int64_t nps[] = {1, 2, 37, 513, NP2};
+  float  *s = malloc(sizeof(float) * NT2 * NP2);
+  double  tbar[NT2];
+  int     bin[NT2];
+  for (int m = 0; m < 2; m++)
+    for (size_t k = 0; k < sizeof nps / sizeof *nps; k++) {
+      int64_t np = nps[k];
+      int     nb = m ? 12 : 366, block = k % 2 ? NT2 : 32;
+      make_stack2(s, tbar, bin, np, m);
+      prc_rst_acc a, b;
+      PT_CHECK(!prc_rst_acc_init(&a, nb, np) && !prc_rst_acc_init(&b, nb, np), "%s", prc_lasterr());
+      for (int t0 = 0; t0 < NT2; t0 += block) {
+        int n = t0 + block > NT2 ? NT2 - t0 : block;
+        prc_rst_acc_add(&a, s + (size_t)t0 * np, n, tbar + t0, bin + t0);
+        prc_rst_acc_add_ref(&b, s + (size_t)t0 * np, n, tbar + t0, bin + t0);
+      }
+      size_t nn = (size_t)nb * np;
+      PT_CHECK(!memcmp(a.n, b.n, nn * sizeof(int32_t)) && !memcmp(a.mean, b.mean, nn * sizeof(double)) &&
+                   !memcmp(a.m2, b.m2, nn * sizeof(double)),
+               "acc_add fast != ref (npix %lld, %s, block %d)", (long long)np, m ? "month" : "doy", block);
+      /* background merge and RETIRA on these accumulators */
+      static const int wins[] = {0, 7, 200};
+      float   *mu = malloc(sizeof(float) * nn), *sd = malloc(sizeof(float) * nn), *mr = malloc(sizeof(float) * nn),
+              *sr = malloc(sizeof(float) * nn), *r1 = malloc(sizeof(float) * NT2 * np), *r2 = malloc(sizeof(float) * NT2 * np);
+      int32_t *c = malloc(sizeof(int32_t) * nn), *cr = malloc(sizeof(int32_t) * nn);
+      int      slot[NT2];
+      for (int t = 0; t < NT2; t++) slot[t] = prc_rst_bin(14610.0 * PRC_DAY + t * PRC_DAY, m);
+      for (int w = 0; w < (m ? 1 : 3); w++) {
+        prc_rst_background(&a, wins[w], !m, 4, mu, sd, c);
+        prc_rst_background_chan_ref(&a, wins[w], !m, 4, mr, sr, cr);
+        PT_CHECK(!memcmp(c, cr, nn * sizeof *c) && !same_bits_f(mu, mr, nn) && !same_bits_f(sd, sr, nn),
+                 "background fast != ref (npix %lld, window %d)", (long long)np, wins[w]);
+        sd[0] = 0; /* sd 0 gives NaN */
+        prc_rst_retira(s, NT2, np, tbar, slot, mu, sd, r1);
+        prc_rst_retira_ref(s, NT2, np, tbar, slot, mu, sd, r2);
+        int bad = same_bits_f(r1, r2, (size_t)NT2 * np);
+        PT_CHECK(!bad, "retira fast != ref (npix %lld, window %d) at %d: %.9g %.9g", (long long)np, wins[w], bad - 1,
+                 bad ? r1[bad - 1] : 0, bad ? r2[bad - 1] : 0);
+      }
+      free(mu), free(sd), free(mr), free(sr), free(r1), free(r2), free(c), free(cr);
+      prc_rst_acc_free(&a);
+      prc_rst_acc_free(&b);
+    }
+  free(s);
+}
+
+/* fixed-point sums: ties (v*2^20 = k + 1/2), negatives, tiny and large values, +-2^31 */
+static void test_mean_fast_vs_ref_bitwise(void)
+{
+  enum { N = 4099 };
+  static float buf[3 * N];
+  prc_rng      r;
+  prc_rng_seed(&r, 9, 9);
+  for (int i = 0; i < 3 * N; i++) {
+    double u = prc_rng_uniform(&r), z = prc_rng_normal(&r);
+    int    k = i % 11;
+    buf[i] = u < 0.3   ? NAN
+             : k == 0  ? (float)(ldexp(floor(z * 1e3) + 0.5, -20)) /* exact ties, both signs */
+             : k == 1  ? (float)(z * 1e-7)
+             : k == 2  ? (float)(ldexp(z, -30))
+             : k == 3  ? (float)(z * 1e8)
+             : k == 4  ? (float)(z * 5e8)
+             : k == 5  ? (float)(ldexp(floor(z * 1e6) + 0.5, -21))
+             : k == 6  ? (u < 0.32 ? INFINITY : -INFINITY)
+                       : (float)(280 + 20 * z);
+  }
+  int64_t q[3], c[3], qr[3], cr[3];
+  PT_CHECK(!prc_rst_mean_local(buf, 3, N, q, c) && !prc_rst_mean_local_ref(buf, 3, N, qr, cr), "%s", prc_lasterr());
+  for (int t = 0; t < 3; t++)
+    PT_CHECK(q[t] == qr[t] && c[t] == cr[t], "step %d: fast %lld/%lld ref %lld/%lld", t, (long long)q[t], (long long)c[t],
+             (long long)qr[t], (long long)cr[t]);
+  /* exactly +-2^31 is allowed (scalar path), beyond is refused by both with the same message */
+  buf[N + 7] = 2147483648.0f, buf[N + 8] = -2147483648.0f;
+  PT_CHECK(!prc_rst_mean_local(buf, 3, N, q, c) && !prc_rst_mean_local_ref(buf, 3, N, qr, cr), "%s", prc_lasterr());
+  PT_CHECK(q[1] == qr[1] && c[1] == cr[1], "+-2^31: fast %lld ref %lld", (long long)q[1], (long long)qr[1]);
+  buf[2 * N + 5] = 3e9f;
+  PT_CHECK(prc_rst_mean_local(buf, 3, N, q, c) != 0, "3e9 must be refused");
+  PT_CHECK(strstr(prc_lasterr(), "time 2, pixel 5 ") != NULL, "message: %s", prc_lasterr());
+}
+
 int main(int argc, char **argv)
 {
   pt_set_prog(argv[0]);
@@ -148,5 +258,7 @@ int main(int argc, char **argv)
   PT_RUN(test_retira_closed_form);
   PT_RUN(test_spatial_mean_fixed_point);
   PT_RUN(test_bins);
+  PT_RUN(test_acc_fast_vs_ref_bitwise);
+  PT_RUN(test_mean_fast_vs_ref_bitwise);
   return pt_finish();
 }
