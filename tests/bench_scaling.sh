@@ -40,14 +40,14 @@ run_timed() { # run_timed LOG CMD... -> seconds (wall)
 }
 
 echo "== inputs"
-$PRC_MPIRUN -n 2 bin/precursor synth -synth_nx $S_NX -synth_ny $S_NX -synth_days $S_DAYS -synth_stations 0 -synth_png false -quiet \
+$PRC_MPIRUN -n "${GEN_RANKS:-2}" bin/precursor synth -synth_nx $S_NX -synth_ny $S_NX -synth_days $S_DAYS -synth_stations 0 -synth_png false -quiet \
   -out_dir "$B/strong_in" >/dev/null
-$PRC_MPIRUN -n 2 bin/precursor synth -synth_nx 16 -synth_ny 16 -synth_days $V_DAYS -synth_stations $((V_ST * 4)) \
+$PRC_MPIRUN -n "${GEN_RANKS:-2}" bin/precursor synth -synth_nx 16 -synth_ny 16 -synth_days $V_DAYS -synth_stations $((V_ST * 4)) \
   -synth_gaps_per_year 0 -synth_png false -quiet -out_dir "$B/vmd_strong_in" >/dev/null
 for n in $RANKS; do
-  $PRC_MPIRUN -n 2 bin/precursor synth -synth_nx $((W_NX * n)) -synth_ny $W_NX -synth_days $W_DAYS -synth_stations 0 -synth_png false \
+  $PRC_MPIRUN -n "${GEN_RANKS:-2}" bin/precursor synth -synth_nx $((W_NX * n)) -synth_ny $W_NX -synth_days $W_DAYS -synth_stations 0 -synth_png false \
     -quiet -out_dir "$B/weak_in_$n" >/dev/null
-  $PRC_MPIRUN -n 2 bin/precursor synth -synth_nx 16 -synth_ny 16 -synth_days $V_DAYS -synth_stations $((V_ST * n)) \
+  $PRC_MPIRUN -n "${GEN_RANKS:-2}" bin/precursor synth -synth_nx 16 -synth_ny 16 -synth_days $V_DAYS -synth_stations $((V_ST * n)) \
     -synth_gaps_per_year 0 -synth_png false -quiet -out_dir "$B/vmd_weak_in_$n" >/dev/null
 done
 VMD=(-vmd_alpha 1000 -vmd_tol 1e-7 -vmd_max_iter 200 -vmd_kmin 3 -vmd_kmax 3 -vmd_png 0 -quiet)
