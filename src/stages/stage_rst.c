@@ -398,7 +398,9 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   float   *mu, *sd;
   int32_t *cnt;
   PetscCall(PetscMalloc3((size_t)nbins * np + 1, &mu, (size_t)nbins * np + 1, &sd, (size_t)nbins * np + 1, &cnt));
+  PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
   prc_rst_background(&acc, window, !monthly, (int)prc_opts_int(o, "rst_min_samples"), mu, sd, cnt);
+  PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
   prc_rst_acc_free(&acc);
 
   /* ---- output file: axes, background ---- */
