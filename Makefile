@@ -17,11 +17,11 @@ SHELL := /bin/bash
 # Build: MPI, PETSc (built on HDF5-openmpi/ScaLAPACK/FFTW-MPI/OpenBLAS), parallel HDF5,
 # ScaLAPACK, FFTW3 + FFTW3-MPI, OpenBLAS, libpng, zlib.
 # Later stages: libmseed (miniSEED), HDF4 (MODIS), libxml2 (QuakeML).
-# Tests/benchmarks: hdf5-tools (h5diff, h5dump), python3-numpy/scipy (oracles only).
+# Tests/benchmarks: hdf5-tools (h5diff, h5dump), python3-numpy/scipy/torch (oracles only).
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev petsc-dev \
   libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libfftw3-dev libfftw3-mpi-dev \
   libopenblas-dev libpng-dev zlib1g-dev libmseed-dev libhdf4-alt-dev libxml2-dev \
-  python3-numpy python3-scipy python3-h5py slurm-wlm munge
+  python3-numpy python3-scipy python3-h5py python3-torch slurm-wlm munge
 
 PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib mseed libxml-2.0
 

@@ -1,0 +1,131 @@
+/* batchnorm.c — batch normalisation over (N, spatial) per channel for (N,C), (N,C,L) and
+ * (N,C,H,W).  Training: batch mean and biased variance (double accumulation), running
+ * stats updated with momentum m: r = (1-m) r + m b, the running variance taking the
+ * unbiased batch variance (as PyTorch).  Eval (training = 0): running stats.
+ * Params: weight (gamma, init 1), bias (beta, init 0); buffers: running_mean (0),
+ * running_var (1).  No separate fast path: the loop is the reference. */
+#include "../nn_internal.h"
+
+typedef struct {
+  float  *xhat;
+  size_t  n;
+  double *invstd; /* per channel, of the last forward */
+} bn_state;
+
+static int bn_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd, int *sh)
+{
+  if (prc_nn_check_in(l, nin, 1, in, 2, 4)) return 1;
+  if (in[0]->shape[1] != l->conf.in_ch)
+    return prc_seterr("batchnorm: input has %d channels, layer expects %d", in[0]->shape[1],
+                      l->conf.in_ch);
+  *nd = in[0]->ndim;
+  memcpy(sh, in[0]->shape, sizeof in[0]->shape);
+  return 0;
+}
+
+static int bn_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_tensor *out)
+{
+  bn_state    *s = l->state;
+  const int    N = in[0]->shape[0], C = l->conf.in_ch;
+  const size_t S = prc_nn_inner(in[0], 2);
+  const double M = (double)N * S, m = l->conf.momentum, eps = l->conf.eps;
+  if (l->training && M < 2) return prc_seterr("batchnorm: training needs more than one value per channel");
+  if (s->n < in[0]->size) {
+    free(s->xhat);
+    if (!(s->xhat = malloc(in[0]->size * sizeof(float)))) return prc_seterr("batchnorm: no memory");
+    s->n = in[0]->size;
+  }
+  const float *x = in[0]->data, *gam = l->param[0]->data, *bet = l->param[1]->data;
+  float       *rm = l->buf[0]->data, *rv = l->buf[1]->data;
+  for (int c = 0; c < C; c++) {
+    double mean, var;
+    if (l->training) {
+      double sum = 0, sq = 0;
+      for (int n = 0; n < N; n++)
+        for (size_t j = 0; j < S; j++) sum += x[((size_t)n * C + c) * S + j];
+      mean = sum / M;
+      for (int n = 0; n < N; n++)
+        for (size_t j = 0; j < S; j++) {
+          double d = x[((size_t)n * C + c) * S + j] - mean;
+          sq += d * d;
+        }
+      var   = sq / M;
+      rm[c] = (float)((1 - m) * rm[c] + m * mean);
+      rv[c] = (float)((1 - m) * rv[c] + m * sq / (M - 1));
+    } else {
+      mean = rm[c], var = rv[c];
+    }
+    double is    = 1.0 / sqrt(var + eps);
+    s->invstd[c] = is;
+    for (int n = 0; n < N; n++)
+      for (size_t j = 0; j < S; j++) {
+        size_t i   = ((size_t)n * C + c) * S + j;
+        double xh  = (x[i] - mean) * is;
+        s->xhat[i] = (float)xh;
+        out->data[i] = (float)(gam[c] * xh + bet[c]);
+      }
+  }
+  return 0;
+}
+
+static int bn_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc_tensor *out)
+{
+  bn_state    *s = l->state;
+  const int    N = in[0]->shape[0], C = l->conf.in_ch;
+  const size_t S = prc_nn_inner(in[0], 2);
+  const double M = (double)N * S;
+  const float *dy = out->grad, *gam = l->param[0]->data;
+  float       *dx = in[0]->grad;
+  for (int c = 0; c < C; c++) {
+    double sdy = 0, sdyx = 0;
+    for (int n = 0; n < N; n++)
+      for (size_t j = 0; j < S; j++) {
+        size_t i = ((size_t)n * C + c) * S + j;
+        sdy += dy[i];
+        sdyx += (double)dy[i] * s->xhat[i];
+      }
+    l->param[0]->grad[c] += (float)sdyx;
+    l->param[1]->grad[c] += (float)sdy;
+    if (!dx) continue;
+    double k = gam[c] * s->invstd[c];
+    for (int n = 0; n < N; n++)
+      for (size_t j = 0; j < S; j++) {
+        size_t i = ((size_t)n * C + c) * S + j;
+        if (l->training) dx[i] += (float)(k * (dy[i] - sdy / M - s->xhat[i] * sdyx / M));
+        else dx[i] += (float)(k * dy[i]);
+      }
+  }
+  return 0;
+}
+
+static void bn_destroy(prc_layer *l)
+{
+  bn_state *s = l->state;
+  if (s) free(s->xhat), free(s->invstd);
+  free(s);
+}
+
+static const prc_layer_ops bn_ops = {"batchnorm", bn_shape, bn_forward, bn_backward, bn_destroy};
+
+int prc_layer_create_batchnorm(const prc_layer_conf *c0, prc_layer *l)
+{
+  prc_layer_conf *c = &l->conf;
+  l->ops            = &bn_ops;
+  if (c->in_ch < 1) return prc_seterr("batchnorm: in_ch must be >= 1");
+  if (c->momentum == 0) c->momentum = 0.1f;
+  if (c->eps == 0) c->eps = 1e-5f;
+  if (!(c->momentum > 0 && c->momentum <= 1 && c->eps > 0))
+    return prc_seterr("batchnorm: need 0 < momentum <= 1 and eps > 0");
+  bn_state *s = calloc(1, sizeof *s);
+  if (!s || !(s->invstd = calloc((size_t)c->in_ch, sizeof(double)))) {
+    free(s);
+    return prc_seterr("batchnorm: no memory");
+  }
+  l->state = s;
+  int sh[1] = {c->in_ch};
+  if (prc_nn_add_param(l, "weight", 1, sh) || prc_nn_add_param(l, "bias", 1, sh) ||
+      prc_nn_add_buf(l, "running_mean", 1, sh) || prc_nn_add_buf(l, "running_var", 1, sh))
+    return 1;
+  for (int i = 0; i < c->in_ch; i++) l->param[0]->data[i] = 1.0f, l->buf[1]->data[i] = 1.0f;
+  return 0;
+}
