@@ -34,6 +34,7 @@
  *   x1..x4 = Reyes et al. 2013 b-value increments x_j = b_{j-1} - b_j, where b_j is the MLE
  *            b of the reyes_n events ending reyes_lag*j events before t (b_0 = the latest
  *            reyes_n events), all with the window's Mc; NaN where a window is incomplete
+ *   n_days = D below (observation period of W, days)
  *   mmax7  = largest magnitude in [t - 7 d, t) (all events, no Mc cut); NaN if none
  *   pbg    = background probability of M >= p_mag within horizon_days under the window's GR
  *            law: rate lambda = 10^(a - b p_mag) / D events per day, D = t - t_first (the
@@ -62,6 +63,7 @@ enum {
   PRC_IND_X4,
   PRC_IND_MMAX7,
   PRC_IND_PBG,
+  PRC_IND_DAYS,  /* D: observation period of W for the background rate (days) */
   PRC_IND_MC,
   PRC_IND_NWIN,  /* events in W */
   PRC_IND_NUSED, /* events in W with M >= Mc - dm/2 */

@@ -14,9 +14,9 @@
 #include "precursor/mc.h"
 
 static const char *const names[PRC_IND_COUNT] = {"T", "Mmean", "dE_sqrt", "b", "b_sigma", "a", "eta", "dM", "mu", "c",
-                                                 "x1", "x2", "x3", "x4", "mmax7", "p_bg", "mc", "n_window", "n_used", "n_char"};
+                                                 "x1", "x2", "x3", "x4", "mmax7", "p_bg", "n_days", "mc", "n_window", "n_used", "n_char"};
 static const char *const units[PRC_IND_COUNT] = {"days", "magnitude", "erg^(1/2) per day", "1", "1", "1", "1 (log10 count^2)",
-                                                 "magnitude", "days", "1", "1", "1", "1", "1", "magnitude", "probability",
+                                                 "magnitude", "days", "1", "1", "1", "1", "1", "magnitude", "probability", "days",
                                                  "magnitude", "events", "events", "events"};
 
 const char *prc_ind_name(int k) { return k >= 0 && k < PRC_IND_COUNT ? names[k] : "?"; }
@@ -204,6 +204,7 @@ int prc_indicators(const double *time, const double *mag, size_t n, double t, co
   const size_t nw = nb - w0;
   out[PRC_IND_NWIN] = (double)nw;
   out[PRC_IND_NUSED] = 0;
+  out[PRC_IND_DAYS] = D;
   if (nw == 0) return 0;
   const double *wm = mag + w0, *wt = time + w0;
 
