@@ -22,6 +22,7 @@ extern const prc_stage prc_stage_vmd;
 extern const prc_stage prc_stage_selftest;
 extern const prc_stage prc_stage_import_catalog;
 extern const prc_stage prc_stage_evaluate;
+extern const prc_stage prc_stage_indicators;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -31,6 +32,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_import_stead,
   &prc_stage_import_modis,
   &prc_stage_rst,
+  &prc_stage_indicators,
   &prc_stage_evaluate,
   &prc_stage_vmd,
   &prc_stage_selftest,
