@@ -68,6 +68,9 @@ int main(int argc, char **argv)
   signal_make(f, n);
   prc_vmd_params p = {.K = K, .alpha = alpha, .tau = 0, .tol = 1e-300, .max_iter = iters, .init = PRC_VMD_INIT_UNIFORM};
   prc_vmd_info   info;
+  prc_vmd_params w = p;
+  w.max_iter = 1; /* warm-up: FFTW planning and first touch outside the timings */
+  if (prc_vmd(c, f, n, &w, u, &info)) return fprintf(stderr, "bench_vmd: %s\n", prc_lasterr()), 1;
   for (int r = 0; r < reps; r++) {
     double t0 = now();
     if (prc_vmd(c, f, n, &p, u, &info)) return fprintf(stderr, "bench_vmd: %s\n", prc_lasterr()), 1;

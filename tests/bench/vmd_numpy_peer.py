@@ -62,6 +62,7 @@ if __name__ == "__main__":
     alpha, iters, reps = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     f = signal(n)
     ts = []
+    vmd(f, K, alpha, 0.0, 1e-300, 1)  # warm-up, as bench_vmd.c
     for _ in range(reps):
         t0 = time.perf_counter()
         u, om, it = vmd(f, K, alpha, 0.0, 1e-300, iters)
