@@ -100,6 +100,8 @@ $(LIB): $(LIB_OBJ)
 # test compares them bitwise with the scalar _ref kernels). Not with DEBUG=1.
 ifneq ($(DEBUG),1)
 $(BUILD)/src/thermal/rst.o: CFLAGS += -O3 -fno-trapping-math
+# The VMD hot loops (docs/VMD.md "Speed"): full vectorisation (the -O2 cost model leaves them scalar).
+$(BUILD)/src/signal/vmd.o: CFLAGS += -O3
 endif
 
 $(BUILD)/%.o: %.c

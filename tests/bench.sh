@@ -4,6 +4,8 @@
 # reporting medians and ratios (the machines are noisy: +-25 % between runs).
 # Writes outputs/bench/bench-<UTC time>.txt and outputs/bench/latest.txt; docs/BENCHMARKS.md
 # summarises a run. Sizes: BENCH_SCALE=small|medium (default medium).
+# BENCH_SECTIONS="synth par vmd" (default all) selects sections; VMD_N="576 100076 1000000",
+# VMD_N1 (one rank, C only; default 10000000), VMD_NDIST (2 ranks; default 10000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/env.sh
@@ -29,6 +31,8 @@ raw=$(mktemp); trap 'rm -f "$raw"; rm -rf outputs/bench/tmp' EXIT
   echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto} OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS reps=$REPS (medians)"
 } >"$out"
 
+SECTIONS=" ${BENCH_SECTIONS:-synth par vmd} "
+if [[ $SECTIONS == *" synth "* ]]; then
 echo "== synth: ${NX}x${NX} px x $ND days, 1 vs 2 ranks (strong scaling), $REPS alternations"
 for r in $(seq "$REPS"); do
   for np in 1 2; do
@@ -39,11 +43,30 @@ for r in $(seq "$REPS"); do
     echo "synth_total np=$np seconds=$(( (t1 - t0) / 1000000 ))e-3" | tee -a "$raw"
   done
 done
+fi
+if [[ $SECTIONS == *" par "* ]]; then
 echo "== parallel wrappers vs numpy/scipy (same OpenBLAS), $REPS alternations"
 for r in $(seq "$REPS"); do
   for np in 1 2; do $PRC_MPIRUN -n $np build/tests/bench/bench_par $NFFT $NSVD 5 | sed "s/^/precursor_/" | tee -a "$raw"; done
   /usr/bin/python3 tests/bench/peer_numpy.py $NFFT $NSVD 5 | sed "s/^/numpy_/" | tee -a "$raw"
 done
+fi
+vraw=$(mktemp)
+if [[ $SECTIONS == *" vmd "* ]]; then
+  # VMD (docs/VMD.md "Speed"): K = 5, alpha 2000 (vmdpy's) = 1000 (ours), tau 0, uniform init,
+  # 20 iterations per run both sides (equal work), then the C kernel to tol 1e-7.
+  echo "== vmd: C kernel vs numpy peer, one process each, $REPS alternations"
+  for r in $(seq "$REPS"); do
+    for n in ${VMD_N:-576 100076 1000000}; do
+      build/tests/bench/bench_vmd $n 5 1000 1e-7 20 1 | sed "s/^/c_/" | tee -a "$vraw"
+      /usr/bin/python3 tests/bench/vmd_numpy_peer.py $n 5 1000 20 1 | sed "s/^/numpy_/" | tee -a "$vraw"
+    done
+  done
+  build/tests/bench/bench_vmd ${VMD_N1:-10000000} 5 1000 0 20 1 | sed "s/^/c1_/" | tee -a "$vraw"
+  for np in 1 2; do
+    $PRC_MPIRUN -n $np build/tests/bench/bench_vmd_dist ${VMD_NDIST:-10000000} 5 1000 20 | tee -a "$vraw"
+  done
+fi
 
 if [ "$RST_BENCH" = 1 ]; then
   echo "== RST kernels in memory: ${RNX}^2 px x $RY years, C (1, 2 ranks; blocks: whole stack, 32 days) vs numpy (chunks of 32 days), $REPS alternations"
@@ -85,7 +108,7 @@ if [ "$RST_BENCH" = 1 ]; then
   rm -f "$raw.rss"
 fi
 
-/usr/bin/python3 - "$raw" "$NX" "$ND" >>"$out" <<'PY'
+[[ $SECTIONS == *" synth "* && $SECTIONS == *" par "* ]] && /usr/bin/python3 - "$raw" "$NX" "$ND" >>"$out" <<'PY'
 import sys, re, statistics as st
 raw, nx, nd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 t = {}
@@ -109,5 +132,23 @@ for k in ("fft1d_forward", "svd_values", "lu_solve"):
         print(f"{k:14s} np={np_}: precursor {mine:.4e} s   peer {peer:.4e} s   ratio {peer/mine:.2f}")
 PY
 [ "$RST_BENCH" = 1 ] && /usr/bin/python3 tests/bench/rst_report.py "$raw" >>"$out"
+[[ $SECTIONS == *" vmd "* ]] && /usr/bin/python3 - "$vraw" >>"$out" <<'PY'
+import sys, re, statistics as st
+t, extra = {}, []
+for line in open(sys.argv[1]):
+    m = re.match(r"(c|numpy)_vmd_iter n=(\d+) np=1 seconds=(\S+)", line)
+    if m: t.setdefault((m[1], int(m[2])), []).append(float(m[3])); continue
+    if line.startswith(("c_vmd_conv", "c_vmd_mem", "c1_vmd_iter", "c1_vmd_mem", "vmd_dist")): extra.append(line.strip())
+print("\n## vmd: K = 5, alpha 2000 (vmdpy convention), tau 0; ms per ADMM iteration over 20-iteration runs "
+      "(incl. the forward FFT and K inverse FFTs); ratio = numpy / C (> 1: C faster)")
+for n in sorted({k[1] for k in t}):
+    c, p = st.median(t[("c", n)]), st.median(t[("numpy", n)])
+    print(f"vmd n={n:>9d}: C {1e3*c:9.3f} ms/iter   numpy {1e3*p:9.3f} ms/iter   ratio {p/c:6.1f}")
+seen = set()
+for e in extra:
+    k = e.split(" seconds")[0].split(" vmhwm")[0]
+    if k not in seen or e.startswith("vmd_dist"): seen.add(k); print(e)
+PY
+rm -f "$vraw"
 cp "$out" outputs/bench/latest.txt
 echo; cat "$out"; echo; echo "written: $out"

@@ -68,6 +68,17 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
  * modes rebuilt by Hermitian extension): the unit test's reference. Small n only. */
 int prc_vmd_ref(const double *f, int64_t n, const prc_vmd_params *p, double *u, prc_vmd_info *info);
 
+/* The ADMM mode update of prc_vmd on nb bins of a half spectrum (for the distributed variant,
+ * src/par/vmd_dist.c): u (this mode) and R (residual f^ + lambda/2 - sum_i u_i) hold nb
+ * interleaved (re, im) pairs of the global bins off .. off+nb-1 at w_j = j/M; u <- (R + u) /
+ * (1 + a2 (w - ok)^2), R updated to match. sums: |u_new - u|^2, |u|^2, sum w|u_new|^2,
+ * |u_new|^2 over these bins. */
+void prc_vmd_mode_update(double *u, double *R, int64_t nb, int64_t off, int64_t M, double a2, double ok, double sums[4]);
+/* Mirror extension of f[0..n) to m[0..2n) (the convention above). */
+void prc_vmd_mirror(const double *f, int64_t n, double *m);
+/* Initial centre frequencies of p for mirrored length M (the convention above). */
+void prc_vmd_init_omega(const prc_vmd_params *p, int64_t M, double *om);
+
 /* ---- adaptive K and signal/noise split (paper 000 §1.2; docs/VMD.md) ---- */
 typedef struct {
   int    kmin, kmax;    /* 1 <= kmin <= kmax <= PRC_VMD_KMAX */
