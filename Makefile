@@ -7,6 +7,9 @@
 #   make bench   deps + build + benchmarks -> outputs/bench/ (summarised in docs/BENCHMARKS.md)
 #   make bench-scaling   strong/weak scaling of synth, rst, vmd (docs/SCALING.md)
 #   make clean   remove build/ and bin/
+#   make fuzz    libFuzzer harnesses of the parsers -> build/fuzz/ (clang); tests/fuzz/run.sh SECONDS runs them
+#   make test-sanitize  the whole suite under AddressSanitizer+UBSan, built in build-san/ (not part of
+#                make test: it doubles the time); see docs/RELIABILITY.md
 #
 # Toggles: DEBUG=1 (-O0 -g3, PETSc-style extra checks), SANITIZE=1 (address+undefined),
 # CI=true adds -Werror.  NP=<ranks> for demo.
@@ -17,11 +20,13 @@ SHELL := /bin/bash
 # Build: MPI, PETSc (built on HDF5-openmpi/ScaLAPACK/FFTW-MPI/OpenBLAS), parallel HDF5,
 # ScaLAPACK, FFTW3 + FFTW3-MPI, OpenBLAS, libpng, zlib.
 # Later stages: libmseed (miniSEED), HDF4 (MODIS), libxml2 (QuakeML).
-# Tests/benchmarks: hdf5-tools (h5diff, h5dump), python3-numpy/scipy/torch (oracles only).
+# Tests/benchmarks: hdf5-tools (h5diff, h5dump), python3-numpy/scipy/h5py/torch (oracles only),
+# clang + libclang-rt-14-dev (libFuzzer harnesses, tests/fuzz/), slurm-wlm + munge (a real Slurm in the tests).
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev petsc-dev \
   libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libfftw3-dev libfftw3-mpi-dev \
   libopenblas-dev libpng-dev zlib1g-dev libmseed-dev libhdf4-alt-dev libxml2-dev \
-  python3-numpy python3-scipy python3-h5py python3-torch slurm-wlm munge
+  python3-numpy python3-scipy python3-h5py python3-torch slurm-wlm munge \
+  clang libclang-rt-14-dev
 
 PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib mseed libxml-2.0
 
@@ -53,6 +58,7 @@ LDLIBS  := $(PKG_LIBS) -lmfhdfalt -ldfalt -lfftw3_mpi -lfftw3 -lopenblas -lm
 LDFLAGS := $(LDSAN)
 
 BUILD := build
+BIN   := bin
 LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/main.o
@@ -62,10 +68,10 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c) $(wildcard tests/mpi/test_*.c
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/bench_*.c))
 
-.PHONY: all deps test demo bench bench-scaling clean check-deps tests-bin
+.PHONY: all deps test demo bench bench-scaling clean check-deps tests-bin fuzz test-sanitize
 .DEFAULT_GOAL := all
 
-all: check-deps bin/precursor
+all: check-deps $(BIN)/precursor
 
 check-deps:
 	@[ -n "$(CHECKED)" ] || echo "precursor $(VERSION): CC=$(CC) ($$($(CC) -dumpversion 2>/dev/null)), pkg-config: $(PKGS) + fftw3_mpi, hdf4-alt, openblas$(if $(DEBUG), DEBUG)$(if $(SANITIZE), SANITIZE)$(if $(filter true,$(CI)), -Werror)"
@@ -86,7 +92,7 @@ deps:
 # V=1 shows the full command lines.
 Q := $(if $(V),,@)
 
-bin/precursor: $(MAIN_OBJ) $(LIB)
+$(BIN)/precursor: $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -133,7 +139,43 @@ bench-scaling: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@./tests/bench_scaling.sh
 
+# --- libFuzzer harnesses: the parser kernels compiled directly with clang (no MPI), except the
+# deck harness, which needs PETSc's options reader (built through mpicc with OMPI_CC=clang).
+FUZZ_CC    := clang
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined -Iinclude -Wall -Wno-unused-parameter
+FUZZ_CORE  := src/core/error.c src/core/text.c src/core/timeutil.c
+FUZZ_CAT   := src/io/read_catalog_csv.c src/seismo/catalog_ops.c src/io/read_quakeml.c
+FUZZ_BIN   := $(addprefix $(BUILD)/fuzz/fuzz_,catalog_csv quakeml iaga2002 mseed stead_csv deck)
+
+fuzz: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/fuzz_catalog_csv: tests/fuzz/fuzz_catalog_csv.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) $(FUZZ_CAT)
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libxml-2.0) -o $@ $(filter %.c,$^) $(shell pkg-config --libs libxml-2.0) -lm
+$(BUILD)/fuzz/fuzz_quakeml: tests/fuzz/fuzz_quakeml.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) $(FUZZ_CAT)
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libxml-2.0) -o $@ $(filter %.c,$^) $(shell pkg-config --libs libxml-2.0) -lm
+$(BUILD)/fuzz/fuzz_iaga2002: tests/fuzz/fuzz_iaga2002.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) src/io/read_iaga2002.c
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm
+$(BUILD)/fuzz/fuzz_mseed: tests/fuzz/fuzz_mseed.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) src/io/read_mseed.c
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lmseed -lm
+$(BUILD)/fuzz/fuzz_stead_csv: tests/fuzz/fuzz_stead_csv.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) $(FUZZ_CAT) src/io/read_stead_csv.c
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags libxml-2.0) -o $@ $(filter %.c,$^) $(shell pkg-config --libs libxml-2.0) -lm
+$(BUILD)/fuzz/fuzz_deck: tests/fuzz/fuzz_deck.c tests/fuzz/fuzz_common.h src/core/options.c $(FUZZ_CORE)
+	@mkdir -p $(@D); echo "  FUZZ $@"
+	$(Q)OMPI_CC=$(FUZZ_CC) mpicc $(FUZZ_FLAGS) $(shell pkg-config --cflags petsc) -o $@ $(filter %.c,$^) $(shell pkg-config --libs petsc) -lm
+
+# --- the whole suite under ASan+UBSan in its own build tree (build-san/, binary build-san/bin/).
+test-sanitize: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=build-san BIN=build-san/bin all tests-bin
+	@PRC_BUILD=build-san PRC_BIN=build-san/bin/precursor ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ./tests/run.sh
+
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) bin build-san
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -152,3 +152,12 @@ PY
 rm -f "$vraw"
 cp "$out" outputs/bench/latest.txt
 echo; cat "$out"; echo; echo "written: $out"
+
+# --- reliability (docs/RELIABILITY.md): long fuzzing run and more kill-injection trials
+if command -v clang >/dev/null && make --no-print-directory fuzz >/dev/null 2>&1; then
+  echo "== fuzzing, ${PRC_FUZZ_BENCH_SECONDS:-120} s per harness -> outputs/bench/fuzz.txt"
+  mkdir -p outputs/bench
+  tests/fuzz/run.sh "${PRC_FUZZ_BENCH_SECONDS:-120}" outputs/bench/fuzz.txt || echo "fuzzing found crashes: see build/fuzz/"
+fi
+echo "== kill injection, 50 + 20 + 10 trials"
+PRC_KILL_TRIALS=50 PRC_KILL_CKPT_TRIALS=20 PRC_KILL_RANK_TRIALS=10 bash tests/cli/test_kill.sh 2>&1 | grep -E '^(ok|FAIL)|^[abc]:' | tee outputs/bench/kill.txt

@@ -10,7 +10,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/env.sh
 export PRC_SHARED_DATA="${PRC_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
-log=build/test-logs
+B="${PRC_BUILD:-build}"   # build tree (build-san for make test-sanitize)
+log=$B/test-logs
 rm -rf "$log"; mkdir -p "$log"
 pass=0 fail=0 skip=0
 failed=()
@@ -34,12 +35,12 @@ run() {
 }
 
 echo "== unit tests"
-for t in build/tests/unit/test_*; do
+for t in $B/tests/unit/test_*; do
   [ -x "$t" ] || continue; [[ "$t" =~ $filter ]] || continue
   run "$(basename "$t")" 300 "$t"
 done
 echo "== MPI tests (1, 2, 4 ranks)"
-for t in build/tests/mpi/test_*; do
+for t in $B/tests/mpi/test_*; do
   [ -x "$t" ] || continue; [[ "$t" =~ $filter ]] || continue
   for np in 1 2 4; do run "$(basename "$t") np=$np" 300 $PRC_MPIRUN -n "$np" "$t"; done
 done

@@ -276,8 +276,13 @@ int prc_iaga_parse(const char *name, const char *text, size_t len, prc_iaga *d)
   }
   if (!nr) return FAIL(colhdr_line, "data: expected data lines after the column header, found none (header only)");
   int64_t min_step = 0;
-  for (int64_t i = 1; i < nr; i++)
+  for (int64_t i = 1; i < nr; i++) {
     if (!min_step || tms[i] - tms[i - 1] < min_step) min_step = tms[i] - tms[i - 1];
+    /* one corrupt date must not ask for gigabytes of NaN rows (found by fuzzing) */
+    if (tms[i] - tms[i - 1] > 366LL * 86400000)
+      return FAIL(lno[i], "DATE: %.1f days after the previous data line (%lld): more than a year without data, a corrupt date?",
+                  (double)(tms[i] - tms[i - 1]) / 86400000.0, (long long)lno[i - 1]);
+  }
   if (nr > 1 && min_step != hdr_dt)
     return FAIL(lno[0], "TIME: the data's interval is %lld ms, the Data Interval Type '%s' says %lld ms", (long long)min_step,
                 d->interval_type, (long long)hdr_dt);

@@ -1,6 +1,6 @@
 # tests/cli/lib.sh — helpers for the command-line tests (sourced).
 . tests/env.sh
-P=bin/precursor
+P=${PRC_BIN:-bin/precursor}
 TMP=$(mktemp -d /tmp/precursor-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 SUITE=$(basename "$0" .sh)
