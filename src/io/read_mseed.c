@@ -14,6 +14,7 @@
 static char ms_diag[256];
 static void ms_diag_keep(char *m)
 {
+  if (!strncmp(m, "Error: ", 7)) m += 7;
   snprintf(ms_diag, sizeof ms_diag, "%s", m);
   size_t l = strlen(ms_diag);
   while (l && (ms_diag[l - 1] == '\n' || ms_diag[l - 1] == ' ')) ms_diag[--l] = '\0';
@@ -164,8 +165,20 @@ int prc_mseed_read(const char *path, int64_t max_samples, prc_mseed_trace **out,
   long size = ftell(f);
   fclose(f);
   if (size == 0) return prc_seterr("'%s' is empty (0 bytes): not a miniSEED file", path);
-  while ((rc = ms_readmsr_r(&fp, &m, path, 0, &fpos, NULL, 0, 1, 0)) == MS_NOERROR) {
+  /* skipnotdata = 1: libmseed 2.19 prints a diagnostic dump (ms_parse_raw) of a record it cannot
+   * detect when skipnotdata is 0, and that dump loops forever on a forged blockette chain whose
+   * "next" offset points to itself (found by tests/fuzz/fuzz_mseed.c). We therefore let libmseed skip
+   * what is not a record and report any skipped bytes ourselves: a record that does not start where
+   * the previous one ended (or at byte 0) means bytes were not miniSEED — an error, never silent. */
+  while ((rc = ms_readmsr_r(&fp, &m, path, 0, &fpos, NULL, 1, 1, 0)) == MS_NOERROR) {
     rec++;
+    if (fpos != consumed) {
+      err = prc_seterr("'%s': record %ld (byte %lld): not miniSEED: %lld bytes before the next valid record (at byte %lld)"
+                       "%s%s",
+                       path, rec, (long long)consumed, (long long)(fpos - consumed), (long long)fpos, ms_diag[0] ? ": " : "",
+                       ms_diag);
+      break;
+    }
     consumed = fpos + m->reclen;
     if (st) st->nrecords++;
     if (m->samplecnt <= 0 || m->numsamples <= 0 || m->sampletype == 'a') {
@@ -211,8 +224,8 @@ int prc_mseed_read(const char *path, int64_t max_samples, prc_mseed_trace **out,
                      ms_diag[0] ? ": " : "", ms_diag);
   if (!err && consumed < (off_t)size)
     err = prc_seterr("'%s': record %ld (byte %lld): truncated or not miniSEED: %lld trailing bytes do not form a complete "
-                     "record",
-                     path, rec + 1, (long long)consumed, (long long)((off_t)size - consumed));
+                     "record%s%s",
+                     path, rec + 1, (long long)consumed, (long long)((off_t)size - consumed), ms_diag[0] ? ": " : "", ms_diag);
   if (!err && ntr == 0)
     err = prc_seterr("'%s': no miniSEED data records (%ld records read, all without samples)", path, rec);
   ms_readmsr_r(&fp, &m, NULL, 0, NULL, NULL, 0, 0, 0);

@@ -33,9 +33,13 @@ for np in 2 4; do
   expect "corrupt_input_np$np" 1 'not an HDF5|cannot|HDF5' -- timeout -k 2 20 $PRC_MPIRUN -n $np $P rst -rst_input "$d/garbage.opts" -out_dir "$TMP/p_rst"
 done
 # fuzzing regressions (inputs that once crashed or exhausted memory): must now be rejected cleanly
-if [ -x build/fuzz/fuzz_iaga2002 ]; then
-  for f in tests/fuzz/regress/iaga2002-*; do
-    if ASAN_OPTIONS=detect_leaks=1 timeout 60 build/fuzz/fuzz_iaga2002 -rss_limit_mb=1024 "$f" >"$TMP/r.log" 2>&1; then ok "regress_$(basename "$f")"
-    else fail "regress_$(basename "$f")" "$(grep -m 3 'ERROR\|SUMMARY' "$TMP/r.log")"; fi
-  done
-else skip regress_iaga2002 "build/fuzz/fuzz_iaga2002 not built (make fuzz)"; fi
+# (file name: <harness>-<what>, replayed through build/fuzz/fuzz_<harness>)
+for f in tests/fuzz/regress/*; do
+  h=$(basename "$f"); h=${h%%-*}; bin=build/fuzz/fuzz_$h
+  if [ ! -x "$bin" ]; then skip "regress_$(basename "$f")" "$bin not built (make fuzz)"; continue; fi
+  if ASAN_OPTIONS=detect_leaks=1 timeout 60 "$bin" -rss_limit_mb=1024 -timeout=20 "$f" >"$TMP/r.log" 2>&1; then ok "regress_$(basename "$f")"
+  else fail "regress_$(basename "$f")" "$(grep -m 3 'ERROR\|SUMMARY\|timeout' "$TMP/r.log")"; fi
+done
+# the miniSEED one also through the real command (no fuzz build needed): a clean error, within seconds
+expect regress_mseed_cli 1 "selflooping-blockette-chain': record 1 \\(byte 0\\): truncated or not miniSEED" -- timeout -k 2 30 $P import-mseed \
+  -mseed_input tests/fuzz/regress/mseed-selflooping-blockette-chain -out_dir "$TMP/p_ms"

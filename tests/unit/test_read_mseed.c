@@ -166,6 +166,21 @@ static void test_malformed(void)
   PT_CHECK(!make_file("trunc.mseed", order, 4, 2 * 4096 + 1500), "make");
   PT_CHECK(read_tmp("trunc.mseed") && strstr(prc_lasterr(), "record 3") && strstr(prc_lasterr(), "byte 8192"), "%s",
            prc_lasterr());
+  /* 700 bytes of text between records 1 and 2: named as not miniSEED, never skipped silently */
+  {
+    PT_CHECK(!make_file("junk1.mseed", order, 1, -1) && !make_file("junk2.mseed", order + 1, 3, -1), "make");
+    char a[256], b[256], q[256], buf[4096];
+    snprintf(a, sizeof a, "%s/junk1.mseed", tmpd), snprintf(b, sizeof b, "%s/junk2.mseed", tmpd);
+    snprintf(q, sizeof q, "%s/junk.mseed", tmpd);
+    FILE *o = fopen(q, "wb"), *x = fopen(a, "rb"), *y = fopen(b, "rb");
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, x))) fwrite(buf, 1, k, o);
+    for (int i = 0; i < 700; i++) fputc('a' + i % 26, o);
+    while ((k = fread(buf, 1, sizeof buf, y))) fwrite(buf, 1, k, o);
+    fclose(o), fclose(x), fclose(y);
+    PT_CHECK(read_tmp("junk.mseed") && strstr(prc_lasterr(), "record 2 (byte 4096)") && strstr(prc_lasterr(), "not miniSEED"),
+             "%s", prc_lasterr());
+  }
   /* records 0, 2, 1: record 3 starts before record 2 */
   int back[] = {0, 2, 1, 3};
   PT_CHECK(!make_file("back.mseed", back, 4, -1), "make");
