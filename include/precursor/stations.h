@@ -75,6 +75,10 @@ PetscErrorCode prc_stations_channels(prc_stations_in *r, const char *code, int *
  * Checks: values 1-D, gaps (k, 2) with k == n_gaps, sorted, disjoint, inside the record. */
 PetscErrorCode prc_stations_read_channel(prc_stations_in *r, const char *code, const char *channel,
                                          prc_channel_meta *meta, double **values, int64_t **gaps);
+/* Collective. The same, but only ranks with reader = PETSC_TRUE read the values (the others
+ * take part in the collective transfer with an empty selection and get *values = NULL). */
+PetscErrorCode prc_stations_read_channel_on(prc_stations_in *r, const char *code, const char *channel,
+                                            prc_channel_meta *meta, double **values, int64_t **gaps, PetscBool reader);
 PetscErrorCode prc_stations_close(prc_stations_in *r);
 
 #endif

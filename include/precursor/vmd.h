@@ -109,6 +109,17 @@ int prc_vmd_select_check(const prc_vmd_select *s);
 int prc_vmd_denoise(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p, const prc_vmd_select *s,
                     double *u, double *den, prc_vmd_result *r);
 
+/* The same selection and split for a record held in slices (the distributed driver,
+ * src/par/vmd_dist.c): f, u (u[k * nloc + i]) and den hold this process's nloc samples of an
+ * n-sample record. run(ctx, K, u, info) decomposes the whole record into K modes and leaves
+ * this slice of them in u; sum(ctx, v, m) replaces v[0..m) by its sum over all slices
+ * (NULL: the record is one slice; then this is prc_vmd_denoise). Every statistic (mean,
+ * errors, correlations, energy loss) is a sum over samples, reduced through sum(). */
+typedef int (*prc_vmd_run_fn)(void *ctx, int K, double *u, prc_vmd_info *info);
+typedef int (*prc_vmd_sum_fn)(void *ctx, double *v, int m);
+int prc_vmd_denoise_sliced(const double *f, int64_t nloc, int64_t n, const prc_vmd_select *s, prc_vmd_run_fn run,
+                           prc_vmd_sum_fn sum, void *ctx, double *u, double *den, prc_vmd_result *r);
+
 /* Pearson correlation of a[0..n) and b[0..n) (0 if either is constant). */
 double prc_vmd_corr(const double *a, const double *b, int64_t n);
 

@@ -22,4 +22,15 @@
 PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc_vmd_params *p, int64_t *i0, int64_t *ni,
                             double **u, prc_vmd_info *info, double *mem_bytes);
 
+/* Adaptive K and signal/noise split (prc_vmd_denoise's rules, include/precursor/vmd.h) of one
+ * long gap-free record over ranks: every trial K is a prc_vmd_dist run and every statistic a
+ * sum over the ranks' slices (prc_vmd_denoise_sliced). On return this rank holds samples
+ * [*i0, *i0 + *ni) of the chosen K's modes ((*u)[k * *ni + i], kmax * ni doubles) and of the
+ * denoised record (*den); r is the same on every rank. Equals prc_vmd_denoise up to rounding
+ * (a correlation exactly at a threshold could flip). Free *u and *den with PetscFree.
+ * mem_bytes (may be NULL): the most one VMD run allocated on a rank. Collective. */
+PetscErrorCode prc_vmd_dist_denoise(MPI_Comm comm, const double *f, int64_t n, const prc_vmd_params *p,
+                                    const prc_vmd_select *s, int64_t *i0, int64_t *ni, double **u, double **den,
+                                    prc_vmd_result *r, double *mem_bytes);
+
 #endif

@@ -188,6 +188,14 @@ PetscErrorCode prc_stations_channels(prc_stations_in *r, const char *code, int *
 PetscErrorCode prc_stations_read_channel(prc_stations_in *r, const char *code, const char *channel, prc_channel_meta *m,
                                          double **values, int64_t **gaps)
 {
+  PetscFunctionBeginUser;
+  PetscCall(prc_stations_read_channel_on(r, code, channel, m, values, gaps, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_stations_read_channel_on(prc_stations_in *r, const char *code, const char *channel, prc_channel_meta *m,
+                                            double **values, int64_t **gaps, PetscBool reader)
+{
   char    gn[256];
   int     rk;
   hsize_t dims[8], zero[2] = {0, 0};
@@ -215,10 +223,12 @@ PetscErrorCode prc_stations_read_channel(prc_stations_in *r, const char *code, c
   m->n_gaps = (int64_t)dims[0];
   PetscCheck(isfinite(m->start_time) && m->dt > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
              "'%s': /%s: start_time %g, dt %g (expected finite and dt > 0)", r->path, gn, m->start_time, m->dt);
-  if (values) {
-    hsize_t n = (hsize_t)m->n;
-    PetscCall(PetscMalloc1(n + 1, values));
-    PetscCall(prc_h5_read_nd(g, "values", H5T_NATIVE_DOUBLE, zero, &n, *values));
+  if (values) { /* collective transfer; a non-reader takes part with an empty selection */
+    hsize_t n = reader ? (hsize_t)m->n : 0;
+    double  dummy;
+    *values = NULL;
+    if (reader) PetscCall(PetscMalloc1(n + 1, values));
+    PetscCall(prc_h5_read_nd(g, "values", H5T_NATIVE_DOUBLE, zero, &n, reader ? *values : &dummy));
   }
   if (gaps) {
     hsize_t c[2] = {(hsize_t)m->n_gaps, 2};

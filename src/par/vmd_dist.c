@@ -131,3 +131,70 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
   PetscCall(prc_fftd_destroy(&F));
   PetscFunctionReturn(0);
 }
+
+/* ---- adaptive K and split over ranks: prc_vmd_denoise_sliced with distributed runs ---- */
+typedef struct {
+  MPI_Comm              comm;
+  const double         *f;
+  int64_t               n, i0, ni;
+  const prc_vmd_params *p;
+  double                mem;
+} dist_run;
+
+static int dist_run_fn(void *ctx, int K, double *u, prc_vmd_info *info)
+{
+  dist_run      *D = ctx;
+  prc_vmd_params q = *D->p;
+  double        *v = NULL, mem = 0;
+  int64_t        i0, ni;
+  q.K = K;
+  PetscErrorCode e = prc_vmd_dist(D->comm, D->f, D->n, &q, &i0, &ni, &v, info, &mem);
+  if (e) return prc_seterr("distributed VMD with K = %d failed (PETSc error %d)", K, (int)e);
+  if (i0 != D->i0 || ni != D->ni) {
+    PetscFree(v);
+    return prc_seterr("distributed VMD: slice [%lld, +%lld) changed to [%lld, +%lld)", (long long)D->i0, (long long)D->ni,
+                      (long long)i0, (long long)ni);
+  }
+  memcpy(u, v, (size_t)(K * ni) * sizeof *u);
+  if (mem > D->mem) D->mem = mem;
+  PetscFree(v);
+  return 0;
+}
+
+static int dist_sum_fn(void *ctx, double *v, int m)
+{
+  dist_run *D = ctx;
+  return MPI_Allreduce(MPI_IN_PLACE, v, m, MPI_DOUBLE, MPI_SUM, D->comm) != MPI_SUCCESS
+           ? prc_seterr("distributed VMD: MPI_Allreduce of %d sums failed", m)
+           : 0;
+}
+
+PetscErrorCode prc_vmd_dist_denoise(MPI_Comm comm, const double *f, int64_t n, const prc_vmd_params *p,
+                                    const prc_vmd_select *s, int64_t *i0, int64_t *ni, double **u, double **den,
+                                    prc_vmd_result *r, double *mem_bytes)
+{
+  PetscMPIInt size;
+  PetscFunctionBeginUser;
+  PetscCheck(!prc_vmd_select_check(s), comm, PETSC_ERR_ARG_OUTOFRANGE, "%s", prc_lasterr());
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  /* the slice layout: that of prc_vmd_dist (FFTW-MPI's split of the mirrored record), found by
+   * a one-iteration run with K = 1 (cheap next to the real runs) */
+  prc_vmd_params q = *p;
+  double        *v = NULL;
+  q.K = 1, q.max_iter = 1;
+  dist_run D = {comm, f, n, 0, 0, p, 0};
+  PetscCall(prc_vmd_dist(comm, f, n, &q, &D.i0, &D.ni, &v, NULL, NULL));
+  PetscCall(PetscFree(v));
+  PetscCall(PetscMalloc1(s->kmax * D.ni + 1, u));
+  PetscCall(PetscMalloc1(D.ni + 1, den));
+  int rc = prc_vmd_denoise_sliced(f + D.i0, D.ni, n, s, dist_run_fn, dist_sum_fn, &D, *u, *den, r);
+  /* every call inside is collective and every decision uses reduced values, so all ranks fail
+   * or succeed together; agree anyway so that no rank can wait on another */
+  int bad = rc != 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm));
+  PetscCheck(!bad, comm, PETSC_ERR_LIB, "distributed VMD of a %lld-sample record on %d ranks: %s", (long long)n, size,
+             rc ? prc_lasterr() : "failed on another rank");
+  *i0 = D.i0, *ni = D.ni;
+  if (mem_bytes) PetscCallMPI(MPI_Allreduce(&D.mem, mem_bytes, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscFunctionReturn(0);
+}

@@ -335,17 +335,32 @@ int prc_vmd_select_check(const prc_vmd_select *s)
   return 0;
 }
 
-static void trial_stats(const double *f, int64_t n, const double *u, int K, const double *om, double *err, double *sep)
+/* Sums over all slices of a record (sum == NULL: the record is one slice). */
+static int slice_sum(prc_vmd_sum_fn sum, void *ctx, double *v, int m) { return sum ? sum(ctx, v, m) : 0; }
+
+/* Mean of the record f (nloc local samples of n). */
+static int record_mean(const double *f, int64_t nloc, int64_t n, prc_vmd_sum_fn sum, void *ctx, double *mean)
 {
-  double mf = 0, e = 0, v = 0;
-  for (int64_t i = 0; i < n; i++) mf += f[i];
-  mf /= (double)n;
-  for (int64_t i = 0; i < n; i++) {
+  double m = 0;
+  for (int64_t i = 0; i < nloc; i++) m += f[i];
+  if (slice_sum(sum, ctx, &m, 1)) return 1;
+  *mean = m / (double)n;
+  return 0;
+}
+
+/* Relative RMS reconstruction error of the K modes and the least relative separation of their
+ * centre frequencies (docs/VMD.md "Adaptive K"). */
+static int trial_stats(const double *f, int64_t nloc, int64_t n, double mf, const double *u, int K, const double *om,
+                       prc_vmd_sum_fn sum, void *ctx, double *err, double *sep)
+{
+  double ev[2] = {0, 0}; /* |f - sum u|^2, |f - mean f|^2 */
+  for (int64_t i = 0; i < nloc; i++) {
     double s = 0;
-    for (int k = 0; k < K; k++) s += u[k * n + i];
-    e += (f[i] - s) * (f[i] - s), v += (f[i] - mf) * (f[i] - mf);
+    for (int k = 0; k < K; k++) s += u[k * nloc + i];
+    ev[0] += (f[i] - s) * (f[i] - s), ev[1] += (f[i] - mf) * (f[i] - mf);
   }
-  *err = v > 0 ? sqrt(e / v) : sqrt(e / (double)n);
+  if (slice_sum(sum, ctx, ev, 2)) return 1;
+  *err = ev[1] > 0 ? sqrt(ev[0] / ev[1]) : sqrt(ev[0] / (double)n);
   double ms = INFINITY;
   for (int i = 0; i < K; i++)
     for (int j = i + 1; j < K; j++) {
@@ -353,22 +368,23 @@ static void trial_stats(const double *f, int64_t n, const double *u, int K, cons
       if (r < ms) ms = r;
     }
   *sep = ms;
+  return 0;
 }
 
-int prc_vmd_denoise(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p, const prc_vmd_select *s,
-                    double *u, double *den, prc_vmd_result *r)
+int prc_vmd_denoise_sliced(const double *f, int64_t nloc, int64_t n, const prc_vmd_select *s, prc_vmd_run_fn run,
+                           prc_vmd_sum_fn sum, void *ctx, double *u, double *den, prc_vmd_result *r)
 {
   if (prc_vmd_select_check(s)) return 1;
-  prc_vmd_params q = *p;
   memset(r, 0, sizeof *r);
   for (int i = 0; i < PRC_VMD_KMAX; i++) r->err[i] = r->sep[i] = NAN, r->corr[i] = NAN;
   int          chosen = 0, last = 0;
   prc_vmd_info inf;
+  double       mf;
+  if (record_mean(f, nloc, n, sum, ctx, &mf)) return 1;
   for (int K = s->kmin; K <= s->kmax; K++) {
-    q.K = K;
-    if (prc_vmd(c, f, n, &q, u, &inf)) return 1;
+    if (run(ctx, K, u, &inf)) return 1;
     int t = K - s->kmin;
-    trial_stats(f, n, u, K, inf.omega, &r->err[t], &r->sep[t]);
+    if (trial_stats(f, nloc, n, mf, u, K, inf.omega, sum, ctx, &r->err[t], &r->sep[t])) return 1;
     r->iters[t] = inf.iterations;
     last = K;
     if (r->err[t] <= s->err_max && r->sep[t] >= s->sep_min) {
@@ -385,15 +401,30 @@ int prc_vmd_denoise(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_pa
     r->rule = chosen ? 2 : 3;
     if (!chosen) chosen = s->kmin;
     if (chosen != last) { /* the modes in u are the last trial's: redo the chosen K */
-      q.K = chosen;
-      if (prc_vmd(c, f, n, &q, u, &r->info)) return 1;
+      if (run(ctx, chosen, u, &r->info)) return 1;
     } else
       r->info = inf;
   }
   r->k_chosen = chosen;
-  double mx = -INFINITY;
+  /* Pearson correlation of every mode with f, two-pass (means first) as prc_vmd_corr */
+  double mu[PRC_VMD_KMAX], cs[3 * PRC_VMD_KMAX + 1];
   for (int k = 0; k < chosen; k++) {
-    r->corr[k] = prc_vmd_corr(u + k * n, f, n);
+    mu[k] = 0;
+    for (int64_t i = 0; i < nloc; i++) mu[k] += u[k * nloc + i];
+  }
+  if (slice_sum(sum, ctx, mu, chosen)) return 1;
+  for (int k = 0; k < chosen; k++) mu[k] /= (double)n;
+  memset(cs, 0, sizeof cs);
+  for (int64_t i = 0; i < nloc; i++) cs[3 * PRC_VMD_KMAX] += (f[i] - mf) * (f[i] - mf);
+  for (int k = 0; k < chosen; k++)
+    for (int64_t i = 0; i < nloc; i++) {
+      double x = u[k * nloc + i] - mu[k], y = f[i] - mf;
+      cs[3 * k] += x * y, cs[3 * k + 1] += x * x;
+    }
+  if (slice_sum(sum, ctx, cs, 3 * PRC_VMD_KMAX + 1)) return 1;
+  double mx = -INFINITY, sbb = cs[3 * PRC_VMD_KMAX];
+  for (int k = 0; k < chosen; k++) {
+    r->corr[k] = cs[3 * k + 1] > 0 && sbb > 0 ? cs[3 * k] / sqrt(cs[3 * k + 1] * sbb) : 0;
     if (r->corr[k] > mx) mx = r->corr[k];
   }
   for (int k = 0; k < chosen; k++) r->kept[k] = r->corr[k] >= s->corr_rel * mx && r->corr[k] >= s->corr_abs;
@@ -401,18 +432,39 @@ int prc_vmd_denoise(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_pa
   for (int k = 0; k < chosen; k++) any |= r->kept[k];
   if (!any)
     for (int k = 0; k < chosen; k++) r->kept[k] = r->corr[k] == mx; /* at least the best-correlated mode */
-  double e = 0, v = 0, mf = 0;
-  for (int64_t i = 0; i < n; i++) mf += f[i];
-  mf /= (double)n;
-  for (int64_t i = 0; i < n; i++) {
+  double ev[2] = {0, 0};
+  for (int64_t i = 0; i < nloc; i++) {
     double d = 0, a = 0;
     for (int k = 0; k < chosen; k++) {
-      a += u[k * n + i];
-      if (r->kept[k]) d += u[k * n + i];
+      a += u[k * nloc + i];
+      if (r->kept[k]) d += u[k * nloc + i];
     }
     den[i] = d;
-    e += (f[i] - a) * (f[i] - a), v += (f[i] - mf) * (f[i] - mf);
+    ev[0] += (f[i] - a) * (f[i] - a), ev[1] += (f[i] - mf) * (f[i] - mf);
   }
-  r->energy_loss = v > 0 ? e / v : e;
+  if (slice_sum(sum, ctx, ev, 2)) return 1;
+  r->energy_loss = ev[1] > 0 ? ev[0] / ev[1] : ev[0];
   return 0;
+}
+
+typedef struct {
+  prc_vmd_ctx          *c;
+  const double         *f;
+  int64_t               n;
+  const prc_vmd_params *p;
+} serial_run;
+
+static int serial_run_fn(void *ctx, int K, double *u, prc_vmd_info *info)
+{
+  serial_run    *S = ctx;
+  prc_vmd_params q = *S->p;
+  q.K = K;
+  return prc_vmd(S->c, S->f, S->n, &q, u, info);
+}
+
+int prc_vmd_denoise(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p, const prc_vmd_select *s,
+                    double *u, double *den, prc_vmd_result *r)
+{
+  serial_run S = {c, f, n, p};
+  return prc_vmd_denoise_sliced(f, n, n, s, serial_run_fn, NULL, &S, u, den, r);
 }
