@@ -23,6 +23,7 @@ extern const prc_stage prc_stage_selftest;
 extern const prc_stage prc_stage_import_catalog;
 extern const prc_stage prc_stage_evaluate;
 extern const prc_stage prc_stage_indicators;
+extern const prc_stage prc_stage_study;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -34,6 +35,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_rst,
   &prc_stage_indicators,
   &prc_stage_evaluate,
+  &prc_stage_study,
   &prc_stage_vmd,
   &prc_stage_selftest,
 };

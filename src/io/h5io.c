@@ -555,6 +555,7 @@ PetscErrorCode prc_h5_attr_get_str(hid_t loc, const char *name, char *buf, size_
     hid_t mt = H5Tcopy(H5T_C_S1);
     char *vs = NULL;
     H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8; HDF5 does not convert ASCII <-> UTF-8 */
     e = H5Aread(a, mt, &vs);
     PetscCheck(e >= 0 && vs && strlen(vs) < len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
                "'%s': attribute '%s' is unreadable or longer than %zu", prc_h5_filename(loc, fn, sizeof fn), name, len - 1);
