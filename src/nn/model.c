@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #define MAXIN 16
 #define NAMELEN 64
@@ -29,6 +30,7 @@ typedef struct {
   int            sshape[PRC_NN_MAXDIM];
   size_t         nparam;    /* learnable floats of this node */
   int            needed;    /* on a path to the output */
+  double         tf, tb;    /* profiling: seconds in forward / backward */
 } mnode;
 
 typedef struct {
@@ -68,7 +70,16 @@ struct prc_model {
   float      lossdata, lossgrad;
   int        have_loss;
   int        training;
+  int        profiling;
+  long       nprof;
 };
+
+static double wall(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 /* ---- flatten: (N, ...) -> (N, F), a layer registered by the model code ------------------ */
 static int flat_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd, int *sh)
@@ -774,9 +785,12 @@ int prc_model_forward(prc_model *m, const prc_tensor *const *in, const prc_tenso
   for (int j = 0; j < m->nnode; j++) {
     mnode *n = &m->nodes[j];
     for (int i = 0; i < n->nin; i++) pin[i] = &m->val[n->in[i]];
+    double t0 = m->profiling ? wall() : 0;
     if (n->l->ops->forward(n->l, n->nin, pin, &m->val[m->ninput + j]))
       return prc_seterr("%s:%d: node '%s': %s", m->where, n->line, n->name, prc_lasterr());
+    if (m->profiling) n->tf += wall() - t0;
   }
+  m->nprof += m->profiling;
   if (m->loss && target) {
     prc_tensor *o = &m->val[m->ninput + m->output];
     if (target->size > o->size + (size_t)m->N)
@@ -822,8 +836,10 @@ static int run_backward(prc_model *m, const float *dout, float *dx)
     mnode *n = &m->nodes[j];
     if (!n->needed) continue;
     for (int i = 0; i < n->nin; i++) pin[i] = &m->val[n->in[i]];
+    double t0 = m->profiling ? wall() : 0;
     if (n->l->ops->backward(n->l, n->nin, pin, &m->val[m->ninput + j]))
       return prc_seterr("%s:%d: node '%s' backward: %s", m->where, n->line, n->name, prc_lasterr());
+    if (m->profiling) n->tb += wall() - t0;
   }
   if (dx) {
     const float *g = m->val[0].grad;
@@ -909,4 +925,30 @@ const char *prc_model_name(const prc_model *m) { return m->name; }
 unsigned long prc_model_fingerprint(const prc_model *m)
 {
   return crc32_buf(m->canon, strlen(m->canon));
+}
+
+void prc_model_set_profiling(prc_model *m, int on)
+{
+  m->profiling = on;
+  m->nprof     = 0;
+  for (int j = 0; j < m->nnode; j++) m->nodes[j].tf = m->nodes[j].tb = 0;
+}
+
+int prc_model_profile(const prc_model *m, char *buf, size_t len)
+{
+  size_t o = 0;
+  double n = m->nprof ? (double)m->nprof : 1, tf = 0, tb = 0;
+  if (!len) return prc_seterr("profile: empty buffer");
+  buf[0] = 0;
+  for (int j = 0; j < m->nnode; j++) tf += m->nodes[j].tf, tb += m->nodes[j].tb;
+  if (o < len)
+    o += (size_t)snprintf(buf + o, len - o, "  %-14s %-16s %10s %10s   (ms per forward / backward, %ld passes)\n",
+                          "node", "layer", "forward", "backward", m->nprof);
+  for (int j = 0; j < m->nnode && o < len; j++)
+    o += (size_t)snprintf(buf + o, len - o, "  %-14s %-16s %10.3f %10.3f\n", m->nodes[j].name, m->nodes[j].layer,
+                          1e3 * m->nodes[j].tf / n, 1e3 * m->nodes[j].tb / n);
+  if (o < len)
+    o += (size_t)snprintf(buf + o, len - o, "  %-14s %-16s %10.3f %10.3f\n", "total", "", 1e3 * tf / n, 1e3 * tb / n);
+  if (o >= len) return prc_seterr("profile: buffer of %zu bytes too small", len);
+  return 0;
 }
