@@ -161,3 +161,40 @@ if command -v clang >/dev/null && make --no-print-directory fuzz >/dev/null 2>&1
 fi
 echo "== kill injection, 50 + 20 + 10 trials"
 PRC_KILL_TRIALS=50 PRC_KILL_CKPT_TRIALS=20 PRC_KILL_RANK_TRIALS=10 bash tests/cli/test_kill.sh 2>&1 | grep -E '^(ok|FAIL)|^[abc]:' | tee outputs/bench/kill.txt
+
+# --- NN training-step throughput (docs/PERFORMANCE.md "NN"): forward + backward + SGD on
+# the flat parameter buffer, samples/s, C (bench_nn) vs PyTorch (nn_torch_peer.py, same
+# spec) alternating REPS times on 1 and 2 threads; medians and ratios C / torch.
+bench_nn_section() {
+  local nout=outputs/bench/nn-$stamp.txt nraw tdir
+  nraw=$(mktemp); tdir=$(mktemp -d)
+  local models="msrcnn:64 convnetquake:128 drsn_cw:64"
+  echo "== NN training step: $models -> $nout"
+  for r in $(seq "$REPS"); do
+    for t in 1 2; do
+      OPENBLAS_NUM_THREADS=$t build/tests/bench/bench_nn -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
+      if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+        OMP_NUM_THREADS=$t /usr/bin/python3 tests/bench/nn_torch_peer.py -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
+      fi
+    done
+  done
+  /usr/bin/python3 - "$nraw" >"$nout" <<'PY'
+import re, sys, statistics as st
+t = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(c|torch)_nn model=(\S+) batch=(\d+) threads=(\d+) .* samples_per_s=(\S+)", line)
+    if m: t.setdefault((m[1], m[2], int(m[3]), int(m[4])), []).append(float(m[5]))
+print("## NN training step (forward + backward + SGD), samples/s, medians; ratio = C / torch (>= 1: C as fast or faster)")
+for (side, model, b, th) in sorted(k for k in t if k[0] == "c"):
+    c = st.median(t[("c", model, b, th)])
+    p = t.get(("torch", model, b, th))
+    tail = f"   torch {st.median(p):9.1f}   ratio {c / st.median(p):5.2f}" if p else "   torch n/a"
+    print(f"nn {model:13s} batch {b:4d} threads {th}: C {c:9.1f}{tail}")
+PY
+  rm -rf "$nraw" "$tdir"
+  cat "$nout"; cat "$nout" >>"$out"
+}
+if [[ -z ${BENCH_SECTIONS:-} || $SECTIONS == *" nn "* ]]; then
+  make --no-print-directory build/tests/bench/bench_nn >/dev/null
+  bench_nn_section
+fi

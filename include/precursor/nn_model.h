@@ -92,4 +92,10 @@ int prc_model_summary(const prc_model *m, char *buf, size_t len);
 const char   *prc_model_name(const prc_model *m);
 unsigned long prc_model_fingerprint(const prc_model *m);
 
+/* Per-node timing (added for the benchmark): set_profiling(m, 1) clears and starts
+ * accumulating the wall time of every node's forward and backward; profile() prints ms per
+ * pass, one line per node. */
+void prc_model_set_profiling(prc_model *m, int on);
+int  prc_model_profile(const prc_model *m, char *buf, size_t len);
+
 #endif

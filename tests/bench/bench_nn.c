@@ -1,0 +1,119 @@
+/* bench_nn.c — training-step throughput of the shipped models: forward + loss + backward +
+ * a plain SGD update on the flat parameter buffer (p -= lr g, then zero the gradients), in
+ * samples per second, for OpenBLAS thread counts given on the command line.
+ *
+ *   bench_nn [-t THREADS] [-s SECONDS] [-w TENSOR_DIR] [-p] MODEL:BATCH ...
+ *
+ * MODEL is inputs/models/MODEL.model (default defines). Prints one line per model:
+ *   c_nn model=M batch=B threads=T steps=K seconds=S samples_per_s=X
+ * -w DIR writes DIR/MODEL.tensors (name kind shape...) for tests/bench/nn_torch_peer.py;
+ * -p prints the time per node (forward, backward) of the last run. */
+#include "precursor/error.h"
+#include "precursor/nn_model.h"
+#include "precursor/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void openblas_set_num_threads(int num_threads);
+
+static double now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+  int         threads = 1, opt, prof = 0;
+  double      seconds = 3;
+  const char *wdir    = NULL;
+  while ((opt = getopt(argc, argv, "t:s:w:p")) != -1) {
+    if (opt == 't') threads = atoi(optarg);
+    else if (opt == 's') seconds = atof(optarg);
+    else if (opt == 'w') wdir = optarg;
+    else if (opt == 'p') prof = 1;
+    else return 2;
+  }
+  openblas_set_num_threads(threads);
+  for (int a = optind; a < argc; a++) {
+    char name[128], path[256];
+    int  B = 64;
+    snprintf(name, sizeof name, "%s", argv[a]);
+    char *c = strchr(name, ':');
+    if (c) *c = 0, B = atoi(c + 1);
+    snprintf(path, sizeof path, "inputs/models/%s.model", name);
+    prc_model *m;
+    if (prc_model_load(path, NULL, &m) || prc_model_set_batch(m, B)) {
+      fprintf(stderr, "bench_nn: %s\n", prc_lasterr());
+      return 1;
+    }
+    prc_model_init(m, 1);
+    if (wdir) {
+      char tp[512];
+      snprintf(tp, sizeof tp, "%s/%s.tensors", wdir, name);
+      FILE *f = fopen(tp, "w");
+      if (!f) return 1;
+      for (int t = 0; t < prc_model_ntensors(m); t++) {
+        int nd, sh[4];
+        prc_model_tensor_shape(m, t, &nd, sh);
+        fprintf(f, "%s %d", prc_model_tensor_name(m, t), prc_model_tensor_kind(m, t));
+        for (int k = 0; k < nd; k++) fprintf(f, " %d", sh[k]);
+        fputc('\n', f);
+      }
+      fclose(f);
+    }
+    /* inputs U(-1,1), labels / 0-1 targets */
+    prc_rng r;
+    prc_rng_seed(&r, 5, 0);
+    prc_tensor *in[4] = {0}, *tgt;
+    int         nin = prc_model_ninputs(m);
+    for (int i = 0; i < nin; i++) {
+      int nd, sh[4] = {B};
+      prc_model_input_shape(m, i, &nd, sh + 1);
+      in[i] = prc_tensor_new(nd + 1, sh, 0);
+      for (size_t k = 0; k < in[i]->size; k++) in[i]->data[k] = (float)(2 * prc_rng_uniform(&r) - 1);
+    }
+    const prc_tensor *o = prc_model_output(m);
+    if (o->ndim == 2 && o->shape[1] > 1) {
+      tgt = prc_tensor_new(1, &B, 0);
+      for (int n = 0; n < B; n++) tgt->data[n] = (float)prc_rng_below(&r, (uint64_t)o->shape[1]);
+    } else {
+      tgt = prc_tensor_new(o->ndim, o->shape, 0);
+      for (size_t k = 0; k < tgt->size; k++) tgt->data[k] = (float)prc_rng_below(&r, 2);
+    }
+    size_t np = prc_model_nparams(m);
+    float *p = prc_model_params(m), *g = prc_model_grads(m);
+    double loss, t0 = 0, t1;
+    long   steps = 0;
+    for (int warm = 1; warm >= 0; warm--) {
+      if (!warm && prof) prc_model_set_profiling(m, 1);
+      if (!warm) t0 = now(), steps = 0;
+      do {
+        if (prc_model_forward(m, (const prc_tensor *const *)in, tgt, &loss) || prc_model_backward(m)) {
+          fprintf(stderr, "bench_nn: %s\n", prc_lasterr());
+          return 1;
+        }
+        for (size_t i = 0; i < np; i++) p[i] -= 1e-3f * g[i];
+        prc_model_zero_grad(m);
+        steps++;
+        t1 = now();
+      } while (warm ? steps < 3 : t1 - t0 < seconds);
+    }
+    printf("c_nn model=%s batch=%d threads=%d steps=%ld seconds=%.4f samples_per_s=%.1f loss=%.4f\n", name, B,
+           threads, steps, t1 - t0, steps * B / (t1 - t0), loss);
+    if (prof) {
+      char buf[1 << 14];
+      if (!prc_model_profile(m, buf, sizeof buf)) fputs(buf, stdout);
+    }
+    fflush(stdout);
+    for (int i = 0; i < nin; i++) prc_tensor_free(in[i]);
+    prc_tensor_free(tgt);
+    prc_model_destroy(m);
+  }
+  return 0;
+}

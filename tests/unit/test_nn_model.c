@@ -1,0 +1,652 @@
+/* test_nn_model.c — models from specs (src/nn/model.c): spec errors with file:line, shape
+ * inference, parameter counts of every shipped spec against closed-form counts, the flat
+ * buffer layout, whole-model gradients by central finite differences, determinism,
+ * fan-out accumulation, backward_from vs backward, and a tiny model trained to 100 %
+ * training accuracy with a plain SGD loop written here.
+ *
+ * With PRC_NN_MODEL_DUMP=dir it also writes every shipped spec in train and eval mode
+ * (inputs, target, parameters and buffers by name, output, loss, all gradients) for
+ * tests/oracle/nn_model_torch.py (PyTorch as the oracle, independent spec parser).
+ * Run from the repository root (spec paths inputs/models/<name>.model). */
+#include "precursor/error.h"
+#include "precursor/nn_model.h"
+#include "precursor/rng.h"
+#include "ptest.h"
+
+#include <sys/stat.h>
+
+#define MODELS "inputs/models/"
+
+static const char *const no_dropout[] = {"DROPOUT=0", NULL};
+
+/* ---- spec errors ------------------------------------------------------------------- */
+static void expect_err(const char *spec, const char *want)
+{
+  prc_model *m = NULL;
+  prc_clearerr();
+  int rc = prc_model_parse(spec, "t.model", NULL, &m);
+  PT_CHECK(rc != 0 && m == NULL, "spec accepted:\n%s", spec);
+  PT_CHECK(strstr(prc_lasterr(), want) != NULL, "message '%s' lacks '%s'", prc_lasterr(), want);
+  prc_model_destroy(m);
+}
+
+static void test_spec_errors(void)
+{
+  const char *h = "model t\ninput x 2 8\n"; /* nodes start on line 3 */
+  char        s[1024];
+#define E(body, want)                                                                    \
+  snprintf(s, sizeof s, "%s%s", h, body), expect_err(s, want)
+  E("c conv9d x out=2\n", "t.model:3: unknown layer 'conv9d'");
+  E("c conv1d x out=2 k=3 foo=1\n", "t.model:3: unknown key 'foo'");
+  E("c conv1d x out=2 k=3 in_ch=2\n", "t.model:3: unknown key 'in_ch'");
+  E("c conv1d y out=2 k=1\n", "t.model:3: node 'c' uses unknown node 'y'");
+  E("# comment\na relu b\nb relu x\n", "t.model:4: node 'a' uses 'b' defined later on line 5");
+  E("a relu a\n", "t.model:3: node 'a' uses itself");
+  E("a relu x\n\na tanh a\n", "t.model:5: duplicate name 'a'");
+  E("x relu x\n", "t.model:3: duplicate name 'x'");
+  E("a conv1d x out=3 k=1\nb add a x\n", "t.model:4: node 'b' (add):");
+  E("a conv1d x out=3 k=1\nb add a x\n", "input shapes a (1x3x8), x (1x2x8)");
+  E("a fc x out=${N}\n", "t.model:3: ${N} is not defined");
+  E("a conv1d x out=2 k=abc\n", "t.model:3: k=abc");
+  E("a conv1d x out=2 k=3x3\n", "t.model:3: k=3x3");
+  E("a relu x\ninput y 3\n", "t.model:4: inputs must be declared before");
+  E("a conv1d x out=2 k=20\n", "t.model:3: node 'a' (conv1d): conv1d: input 1x8 too small");
+  E("a relu x\nloss relu\n", "t.model:4: 'relu' is not a loss layer");
+  E("a relu x\nl softmax_ce a x\n", "t.model:4: loss layer 'softmax_ce' as a node");
+  E("a relu x\noutput x\n", "t.model:4: output 'x' is not a node");
+  E("a relu\n", "t.model:3: expected 'NAME LAYER INPUT");
+  E("a dropout x p=abc\n", "t.model:3: p=abc: expected a number");
+  E("a conv2d x out=2 k=3\n", "t.model:3: node 'a' (conv2d): conv2d: input has 3 dimensions");
+#undef E
+  expect_err("input x 0\na relu x\n", "t.model:1: input dimension '0'");
+  expect_err("model t\na relu x\n", "t.model:2: node 'a' uses unknown node 'x'");
+  prc_model *m = NULL;
+  PT_CHECK(prc_model_load("/nonexistent/m.model", NULL, &m) && strstr(prc_lasterr(), "/nonexistent/m.model"),
+           "%s", prc_lasterr());
+  /* substitution: defines win over defaults; defaults used otherwise */
+  const char *spec = "model t # the name\ninput x ${C:-2} 8\na fc x out=${O:-3}  # fc\n";
+  const char *d1[] = {"O=5", NULL};
+  PT_CHECK(prc_model_parse(spec, "t", d1, &m) == 0, "%s", prc_lasterr());
+  if (m) {
+    PT_CHECK(prc_model_nparams(m) == 16 * 5 + 5, "%zu", prc_model_nparams(m));
+    PT_CHECK(!strcmp(prc_model_name(m), "t"), "%s", prc_model_name(m));
+    prc_model *m2;
+    PT_CHECK(prc_model_parse(spec, "t", NULL, &m2) == 0, "%s", prc_lasterr());
+    PT_CHECK(prc_model_nparams(m2) == 16 * 3 + 3, "%zu", prc_model_nparams(m2));
+    PT_CHECK(prc_model_fingerprint(m) != prc_model_fingerprint(m2), "same fingerprint");
+    prc_model_destroy(m2);
+    /* comments and spacing do not change the fingerprint */
+    PT_CHECK(prc_model_parse("model t\n\ninput   x 2 8 # c\na fc x   out=5\n", "u", NULL, &m2) == 0, "%s",
+             prc_lasterr());
+    PT_CHECK(prc_model_fingerprint(m) == prc_model_fingerprint(m2), "fingerprint depends on layout");
+    prc_model_destroy(m2);
+  }
+  prc_model_destroy(m);
+  /* forward with a wrong input shape */
+  PT_CHECK(prc_model_parse("input x 2 8\na fc x out=3\nloss softmax_ce\n", "t", NULL, &m) == 0, "%s",
+           prc_lasterr());
+  if (m) {
+    prc_model_set_batch(m, 2);
+    int         sh[3] = {2, 3, 8};
+    prc_tensor *x     = prc_tensor_new(3, sh, 0);
+    const prc_tensor *in[1] = {x};
+    PT_CHECK(prc_model_forward(m, in, NULL, NULL) != 0 && strstr(prc_lasterr(), "input 'x' has shape 2x3x8, expected 2x2x8"),
+             "%s", prc_lasterr());
+    PT_CHECK(prc_model_backward(m) != 0, "backward without a loss forward accepted");
+    prc_tensor_free(x);
+    prc_model_destroy(m);
+  }
+}
+
+/* ---- shipped specs: counts, shapes, layout ------------------------------------------ */
+static size_t conv(size_t ci, size_t co, size_t kk, int bias) { return co * ci * kk + (bias ? co : 0); }
+static size_t fcn(size_t i, size_t o) { return o * i + o; }
+static size_t st(size_t c) { return 2 * (c * c + c); } /* soft_threshold, reduction 1 */
+
+typedef struct {
+  const char *file;
+  size_t      np, nb;
+  int         ondim, oshape[4]; /* output per-sample shape */
+} shipped;
+
+static void layout_check(prc_model *m, const char *file)
+{
+  int    nt = prc_model_ntensors(m);
+  size_t op = 0, ob = 0;
+  for (int i = 0; i < nt; i++) {
+    int nd, sh[4];
+    PT_CHECK(prc_model_tensor_shape(m, i, &nd, sh) == 0, "%s", prc_lasterr());
+    size_t n = 1;
+    for (int k = 0; k < nd; k++) n *= (size_t)sh[k];
+    size_t *o = prc_model_tensor_kind(m, i) ? &ob : &op;
+    PT_CHECK(prc_model_tensor_offset(m, i) == *o, "%s: tensor %s at %zu, expected %zu (contiguous, no overlap)",
+             file, prc_model_tensor_name(m, i), prc_model_tensor_offset(m, i), *o);
+    *o += n;
+    const char *nm = prc_model_tensor_name(m, i);
+    PT_CHECK(strchr(nm, '.') != NULL, "%s", nm);
+    for (int j = 0; j < i; j++) PT_CHECK(strcmp(nm, prc_model_tensor_name(m, j)), "duplicate tensor name %s", nm);
+    PT_CHECK(prc_model_tensor_is_weight(m, i) == (prc_model_tensor_kind(m, i) == 0 && nd >= 2), "%s", nm);
+  }
+  PT_CHECK(op == prc_model_nparams(m), "%s: tensors cover %zu of %zu parameters", file, op, prc_model_nparams(m));
+  PT_CHECK(ob == prc_model_nbuffers(m), "%s: tensors cover %zu of %zu buffers", file, ob, prc_model_nbuffers(m));
+}
+
+static void test_shipped_specs(void)
+{
+  /* msrcnn: deep (k=3), middle (k=7), shallow (k=15) branches, FC head */
+  size_t ms = conv(5, 16, 3, 1) + conv(16, 16, 3, 1) * 2 + conv(16, 32, 3, 1) + conv(32, 32, 3, 1) +
+              conv(16, 32, 1, 0) + 2 * (16 * 3 + 32 * 2) + conv(5, 16, 7, 1) + 2 * conv(16, 16, 7, 1) +
+              2 * 16 * 3 + conv(5, 16, 15, 1) + conv(16, 16, 15, 1) + 2 * 16 * 2 + fcn(32 + 16 + 16 + 2, 64) +
+              fcn(64, 6);
+  size_t msb = 2 * (16 * 3 + 32 * 2) + 2 * 16 * 3 + 2 * 16 * 2;
+  size_t cq  = conv(3, 32, 3, 1) + 7 * conv(32, 32, 3, 1) + fcn(32 * 4, 7);
+  size_t rn  = conv(1, 8, 9, 1) + 2 * 8 + conv(8, 8, 9, 1) + 2 * 8 + conv(8, 8, 9, 1) + 2 * 8 + conv(8, 16, 9, 1) +
+               2 * 16 + conv(16, 16, 9, 1) + conv(8, 16, 1, 0) + 4 * 16 + 2 * conv(16, 16, 9, 1) + 2 * 16 +
+               fcn(16, 2);
+  size_t rnb = 2 * (8 + 8 + 8 + 16 + 16 + 16 + 16);
+  size_t dg  = conv(100, 256, 9, 0) + 2 * 256 + conv(256, 128, 16, 0) + 2 * 128 + conv(128, 64, 9, 0) + 2 * 64 +
+               conv(64, 32, 25, 0) + 2 * 32 + conv(32, 1, 25, 1);
+  size_t dd  = conv(1, 32, 25, 1) + conv(32, 64, 25, 0) + 2 * 64 + conv(64, 128, 25, 0) + 2 * 128 +
+               conv(128, 128, 25, 0) + 2 * 128 + conv(128, 256, 25, 0) + 2 * 256 + fcn(512 * 9, 1);
+  shipped sp[] = {
+    {"msrcnn", ms, msb, 1, {6}},
+    {"convnetquake", cq, 0, 1, {7}},
+    {"drsn_cw", rn + st(8) + 2 * st(16), rnb, 1, {2}},
+    {"resnet2d", rn, rnb, 1, {2}},
+    {"cnn2d", rn - conv(8, 16, 1, 0), rnb, 1, {2}},
+    {"dcgan_g", dg, 2 * (256 + 128 + 64 + 32), 3, {1, 11, 11}},
+    {"dcgan_d", dd, 2 * (64 + 128 + 128 + 256), 1, {1}},
+  };
+  for (size_t s = 0; s < sizeof sp / sizeof sp[0]; s++) {
+    char path[256];
+    snprintf(path, sizeof path, MODELS "%s.model", sp[s].file);
+    prc_model *m;
+    if (prc_model_load(path, NULL, &m)) {
+      PT_CHECK(0, "%s", prc_lasterr());
+      continue;
+    }
+    PT_CHECK(prc_model_nparams(m) == sp[s].np, "%s: %zu parameters, closed form %zu", sp[s].file,
+             prc_model_nparams(m), sp[s].np);
+    PT_CHECK(prc_model_nbuffers(m) == sp[s].nb, "%s: %zu buffer values, closed form %zu", sp[s].file,
+             prc_model_nbuffers(m), sp[s].nb);
+    PT_CHECK(!strcmp(prc_model_name(m), sp[s].file), "%s", prc_model_name(m));
+    layout_check(m, sp[s].file);
+    PT_CHECK(prc_model_set_batch(m, 3) == 0, "%s", prc_lasterr());
+    const prc_tensor *o = prc_model_output(m);
+    PT_CHECK(o && o->ndim == sp[s].ondim + 1 && o->shape[0] == 3, "%s output", sp[s].file);
+    for (int k = 0; o && k < sp[s].ondim; k++)
+      PT_CHECK(o->shape[k + 1] == sp[s].oshape[k], "%s: output dim %d = %d, expected %d", sp[s].file, k + 1,
+               o->shape[k + 1], sp[s].oshape[k]);
+    char sum[8192];
+    PT_CHECK(prc_model_summary(m, sum, sizeof sum) == 0, "%s", prc_lasterr());
+    prc_model_destroy(m);
+  }
+  /* defines change sizes: ConvNetQuake with 4 classes on 2000 samples (2000 -> ... -> 8) */
+  const char *d[] = {"CLASSES=4", "LEN=2000", NULL};
+  prc_model  *m;
+  PT_CHECK(prc_model_load(MODELS "convnetquake.model", d, &m) == 0, "%s", prc_lasterr());
+  if (m) {
+    PT_CHECK(prc_model_nparams(m) == conv(3, 32, 3, 1) + 7 * conv(32, 32, 3, 1) + fcn(32 * 8, 4), "%zu",
+             prc_model_nparams(m));
+    int nd, sh[3];
+    prc_model_input_shape(m, 0, &nd, sh);
+    PT_CHECK(nd == 2 && sh[0] == 3 && sh[1] == 2000, "input shape");
+    prc_model_destroy(m);
+  }
+  PT_CHECK(prc_model_load(MODELS "msrcnn.model", NULL, &m) == 0, "%s", prc_lasterr());
+  if (m) {
+    PT_CHECK(prc_model_ninputs(m) == 2 && !strcmp(prc_model_input_name(m, 1), "aux"), "inputs");
+    prc_model_destroy(m);
+  }
+}
+
+/* ---- helpers for running models ----------------------------------------------------- */
+typedef struct {
+  prc_model  *m;
+  prc_tensor *in[4];
+  prc_tensor *target;
+  int         nin, N;
+} run;
+
+static void fill_uniform(float *a, size_t n, prc_rng *r, double lo, double hi)
+{
+  for (size_t i = 0; i < n; i++) a[i] = (float)(lo + (hi - lo) * prc_rng_uniform(r));
+}
+
+/* inputs U(-1,1); labels for softmax_ce, 0/1 for bce_logits (output shape) */
+static int make_run(run *R, prc_model *m, int N, uint64_t seed)
+{
+  memset(R, 0, sizeof *R);
+  R->m = m, R->N = N, R->nin = prc_model_ninputs(m);
+  if (prc_model_set_batch(m, N)) return 1;
+  prc_rng r;
+  prc_rng_seed(&r, seed, 1);
+  for (int i = 0; i < R->nin; i++) {
+    int nd, sh[4] = {N};
+    prc_model_input_shape(m, i, &nd, sh + 1);
+    R->in[i] = prc_tensor_new(nd + 1, sh, 0);
+    fill_uniform(R->in[i]->data, R->in[i]->size, &r, -1, 1);
+  }
+  const prc_tensor *o = prc_model_output(m);
+  if (o->ndim == 2 && o->shape[1] > 1) {
+    R->target = prc_tensor_new(1, &N, 0);
+    for (int n = 0; n < N; n++) R->target->data[n] = (float)prc_rng_below(&r, (uint64_t)o->shape[1]);
+  } else {
+    R->target = prc_tensor_new(o->ndim, o->shape, 0);
+    for (size_t k = 0; k < o->size; k++) R->target->data[k] = (float)prc_rng_below(&r, 2);
+  }
+  return 0;
+}
+
+static void free_run(run *R)
+{
+  for (int i = 0; i < R->nin; i++) prc_tensor_free(R->in[i]);
+  prc_tensor_free(R->target);
+}
+
+static double fwd(run *R)
+{
+  double loss;
+  if (prc_model_forward(R->m, (const prc_tensor *const *)R->in, R->target, &loss)) {
+    fprintf(stderr, "  forward: %s\n", prc_lasterr());
+    return NAN;
+  }
+  return loss;
+}
+
+/* ---- whole-model finite differences --------------------------------------------------- */
+/* Central differences h = 1e-2 of the loss (accumulated in double by the loss layer)
+ * against the analytic gradient, <= 40 entries per parameter tensor; |fd - an| <=
+ * 2e-3 max|an| + 2e-2 |an|. min_frac: fraction that must pass (1 for smooth models). */
+static void fd_model(const char *spec, int N, double min_frac, const char *label)
+{
+  prc_model *m;
+  if (prc_model_parse(spec, label, NULL, &m)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  run R;
+  PT_CHECK(make_run(&R, m, N, 5) == 0, "%s", prc_lasterr());
+  prc_model_zero_grad(m);
+  fwd(&R);
+  PT_CHECK(prc_model_backward(m) == 0, "%s", prc_lasterr());
+  size_t np = prc_model_nparams(m);
+  float *an = malloc(np * sizeof(float)), *p = prc_model_params(m);
+  memcpy(an, prc_model_grads(m), np * sizeof(float));
+  double amax = 0;
+  for (size_t i = 0; i < np; i++) amax = fmax(amax, fabs(an[i]));
+  int    tested = 0, passed = 0;
+  double worst  = 0;
+  const double h = 1e-2;
+  for (int t = 0; t < prc_model_ntensors(m); t++) {
+    if (prc_model_tensor_kind(m, t)) continue;
+    int    nd, sh[4];
+    size_t n = 1, off = prc_model_tensor_offset(m, t);
+    prc_model_tensor_shape(m, t, &nd, sh);
+    for (int k = 0; k < nd; k++) n *= (size_t)sh[k];
+    size_t step = n > 40 ? n / 40 : 1;
+    for (size_t k = 0; k < n; k += step) {
+      float  save = p[off + k];
+      p[off + k]  = save + (float)h;
+      double lp   = fwd(&R);
+      p[off + k]  = save - (float)h;
+      double lm   = fwd(&R);
+      p[off + k]  = save;
+      double fd = (lp - lm) / (2 * h), g = an[off + k], err = fabs(fd - g);
+      int    ok = err <= 2e-3 * amax + 2e-2 * fabs(g);
+      tested++, passed += ok;
+      if (err / (amax + 1e-30) > worst) worst = err / (amax + 1e-30);
+      if (!ok && min_frac >= 1)
+        fprintf(stderr, "  %s %s[%zu]: fd %.6g analytic %.6g\n", label, prc_model_tensor_name(m, t), k, fd, g);
+    }
+  }
+  PT_CHECK(tested > 0 && passed >= min_frac * tested, "%s: %d of %d entries within tolerance", label, passed,
+           tested);
+  printf("  %s: finite differences %d/%d entries pass, worst scaled error %.2e\n", label, passed, tested, worst);
+  free(an);
+  free_run(&R);
+  prc_model_destroy(m);
+}
+
+/* smooth: tanh, avg-pool, batch norm (training), concat, fan-out (t1 used 3 times), aux input */
+static const char *spec_smooth =
+    "model smooth\ninput x 2 12\ninput aux 3\n"
+    "c1 conv1d x out=4 k=3 stride=2 pad=1\n"
+    "b1 batchnorm c1\n"
+    "t1 tanh b1\n"
+    "c2 conv1d t1 out=4 k=3 pad=1 dil=1\n"
+    "t2 sigmoid c2\n"
+    "s  add t2 t1 t1\n"
+    "p  avgpool1d s k=2\n"
+    "g  global_avgpool t1\n"
+    "f  flatten p\n"
+    "cat concat f g aux\n"
+    "h  fc cat out=5\n"
+    "e  se p reduction=2\n"
+    "ge global_avgpool e\n"
+    "cat2 concat h ge\n"
+    "o fc cat2 out=3\n"
+    "loss softmax_ce\noutput o\n";
+
+/* kinked: relu, max-pool, soft threshold, leaky relu, 2-D conv, transposed conv */
+static const char *spec_kinked =
+    "model kinked\ninput x 1 6 6\n"
+    "c1 conv2d x out=3 k=3 pad=1\n"
+    "r1 relu c1\n"
+    "m1 maxpool2d r1 k=2\n"
+    "u1 conv_transpose2d m1 out=2 k=2 stride=2\n"
+    "st soft_threshold u1\n"
+    "l1 leaky_relu st alpha=0.1\n"
+    "c2 conv2d l1 out=2 k=3x3 stride=2x1 pad=1\n"
+    "a  add c2 c2\n"
+    "o fc a out=4\n"
+    "loss softmax_ce\n";
+
+static void test_finite_differences(void)
+{
+  fd_model(spec_smooth, 4, 1.0, "smooth");
+  fd_model(spec_kinked, 3, 0.9, "kinked");
+}
+
+/* ---- determinism --------------------------------------------------------------------- */
+static void test_determinism(void)
+{
+  prc_model *a, *b;
+  if (prc_model_load(MODELS "drsn_cw.model", no_dropout, &a) || prc_model_load(MODELS "drsn_cw.model", no_dropout, &b)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  size_t np = prc_model_nparams(a);
+  prc_model_init(a, 7), prc_model_init(b, 7);
+  PT_CHECK(!memcmp(prc_model_params(a), prc_model_params(b), np * sizeof(float)), "same seed, different params");
+  run Ra, Rb;
+  make_run(&Ra, a, 5, 3), make_run(&Rb, b, 5, 3);
+  double la = fwd(&Ra), lb = fwd(&Rb);
+  PT_CHECK(memcmp(&la, &lb, sizeof la) == 0, "losses %.17g %.17g differ", la, lb);
+  prc_model_zero_grad(a), prc_model_zero_grad(b);
+  prc_model_backward(a), prc_model_backward(b);
+  PT_CHECK(!memcmp(prc_model_grads(a), prc_model_grads(b), np * sizeof(float)), "same seed, different grads");
+  prc_model_init(b, 8);
+  size_t ndiff = 0;
+  for (size_t i = 0; i < np; i++) ndiff += prc_model_params(a)[i] != prc_model_params(b)[i];
+  /* batch-norm weights are 1 and biases 0 for every seed */
+  PT_CHECK(ndiff > np * 9 / 10, "seed 8 vs 7: only %zu of %zu parameters differ", ndiff, np);
+  double lb2 = fwd(&Rb);
+  PT_CHECK(la != lb2, "different seed, same loss");
+  /* init restores buffers: running stats back to 0 / 1 */
+  prc_model_init(a, 7);
+  float *bu = prc_model_buffers(a);
+  int    okb = 1;
+  for (int t = 0; t < prc_model_ntensors(a); t++)
+    if (prc_model_tensor_kind(a, t) == 1) {
+      const char *nm  = prc_model_tensor_name(a, t);
+      float       want = strstr(nm, "running_var") ? 1.0f : 0.0f;
+      okb &= bu[prc_model_tensor_offset(a, t)] == want;
+    }
+  PT_CHECK(okb, "buffers not reset by init");
+  free_run(&Ra), free_run(&Rb);
+  prc_model_destroy(a), prc_model_destroy(b);
+}
+
+/* ---- fan-out and backward_from -------------------------------------------------------- */
+static void test_fanout_and_backward_from(void)
+{
+  /* y = a + a + a (a used three times) must give 3x the parameter gradient of y = a */
+  prc_model *m1, *m3;
+  PT_CHECK(!prc_model_parse("input x 4\na fc x out=3\n", "one", NULL, &m1), "%s", prc_lasterr());
+  PT_CHECK(!prc_model_parse("input x 4\na fc x out=3\ny add a a a\n", "three", NULL, &m3), "%s", prc_lasterr());
+  if (!m1 || !m3) return;
+  run R1, R3;
+  make_run(&R1, m1, 2, 9), make_run(&R3, m3, 2, 9);
+  fwd(&R1), fwd(&R3);
+  float dout[6] = {0.3f, -1.0f, 0.5f, 2.0f, 0.25f, -0.75f}, dx1[8] = {0}, dx3[8] = {0};
+  prc_model_zero_grad(m1), prc_model_zero_grad(m3);
+  PT_CHECK(!prc_model_backward_from(m1, dout, dx1), "%s", prc_lasterr());
+  PT_CHECK(!prc_model_backward_from(m3, dout, dx3), "%s", prc_lasterr());
+  for (size_t i = 0; i < prc_model_nparams(m1); i++)
+    PT_NEAR(prc_model_grads(m3)[i], 3 * prc_model_grads(m1)[i], 1e-6, 1e-6);
+  for (int i = 0; i < 8; i++) {
+    PT_NEAR(dx3[i], 3 * dx1[i], 1e-6, 1e-6);
+    /* dx = W^T dout by hand */
+    const float *W = prc_model_params(m1);
+    double       s = 0;
+    for (int o = 0; o < 3; o++) s += (double)W[o * 4 + i % 4] * dout[(i / 4) * 3 + o];
+    PT_NEAR(dx1[i], s, 1e-6, 1e-5);
+  }
+  /* a second backward accumulates */
+  PT_CHECK(!prc_model_backward_from(m1, dout, NULL), "%s", prc_lasterr());
+  prc_model *m1b;
+  prc_model_parse("input x 4\na fc x out=3\n", "one", NULL, &m1b);
+  run R1b;
+  make_run(&R1b, m1b, 2, 9);
+  fwd(&R1b);
+  prc_model_zero_grad(m1b);
+  prc_model_backward_from(m1b, dout, NULL);
+  for (size_t i = 0; i < prc_model_nparams(m1); i++)
+    PT_NEAR(prc_model_grads(m1)[i], 2 * prc_model_grads(m1b)[i], 1e-6, 1e-6);
+  free_run(&R1), free_run(&R3), free_run(&R1b);
+  prc_model_destroy(m1), prc_model_destroy(m3), prc_model_destroy(m1b);
+
+  /* backward (softmax_ce) == backward_from with (softmax - onehot) / N written here */
+  prc_model *m;
+  if (prc_model_load(MODELS "convnetquake.model", NULL, &m)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  run R;
+  make_run(&R, m, 6, 4);
+  size_t np = prc_model_nparams(m);
+  fwd(&R);
+  prc_model_zero_grad(m);
+  PT_CHECK(!prc_model_backward(m), "%s", prc_lasterr());
+  float *g1 = malloc(np * sizeof(float));
+  memcpy(g1, prc_model_grads(m), np * sizeof(float));
+  double loss;
+  PT_CHECK(!prc_model_forward(m, (const prc_tensor *const *)R.in, NULL, &loss) && isnan(loss), "loss without target");
+  const prc_tensor *o = prc_model_output(m);
+  int               C = o->shape[1];
+  float            *d = malloc(o->size * sizeof(float));
+  for (int n = 0; n < 6; n++) {
+    double mx = -INFINITY, s = 0;
+    for (int c = 0; c < C; c++) mx = fmax(mx, o->data[n * C + c]);
+    for (int c = 0; c < C; c++) s += exp(o->data[n * C + c] - mx);
+    for (int c = 0; c < C; c++)
+      d[n * C + c] = (float)((exp(o->data[n * C + c] - mx) / s - (c == (int)R.target->data[n])) / 6.0);
+  }
+  prc_model_zero_grad(m);
+  PT_CHECK(!prc_model_backward_from(m, d, NULL), "%s", prc_lasterr());
+  double gmax = 0, err = 0;
+  for (size_t i = 0; i < np; i++) gmax = fmax(gmax, fabs(g1[i])), err = fmax(err, fabs(g1[i] - prc_model_grads(m)[i]));
+  PT_CHECK(err <= 1e-5 * gmax, "backward vs backward_from: max diff %g (max grad %g)", err, gmax);
+  free(g1), free(d);
+  free_run(&R);
+  prc_model_destroy(m);
+}
+
+/* ---- a tiny model trained with plain SGD on separable classes ------------------------ */
+static void test_sgd_training(void)
+{
+  const char *spec = "model tiny\ninput x 2 32\n"
+                     "c1 conv1d x out=8 k=5 pad=2\nr1 relu c1\np1 maxpool1d r1 k=2\n"
+                     "c2 conv1d p1 out=8 k=3 pad=1\nr2 relu c2\ng global_avgpool r2\n"
+                     "o fc g out=3\nloss softmax_ce\n";
+  prc_model *m;
+  if (prc_model_parse(spec, "tiny", NULL, &m)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  const int N = 60, C = 3, L = 32;
+  prc_model_set_batch(m, N);
+  prc_model_init(m, 11);
+  int         xs[3] = {N, 2, L};
+  prc_tensor *x = prc_tensor_new(3, xs, 0), *y = prc_tensor_new(1, &N, 0);
+  prc_rng     r;
+  prc_rng_seed(&r, 21, 0);
+  /* class c: sine of frequency (c+1) cycles per window on channel 0, its sign-flipped copy
+   * on channel 1 for class 2, plus noise 0.3 */
+  for (int n = 0; n < N; n++) {
+    int c = n % C;
+    y->data[n] = (float)c;
+    for (int k = 0; k < L; k++) {
+      double s = sin(2 * M_PI * (c + 1) * k / L + prc_rng_uniform(&r) * 0.5);
+      x->data[(n * 2 + 0) * L + k] = (float)(s + 0.3 * prc_rng_normal(&r));
+      x->data[(n * 2 + 1) * L + k] = (float)((c == 2 ? -s : 0.5 * s) + 0.3 * prc_rng_normal(&r));
+    }
+  }
+  const prc_tensor *in[1] = {x};
+  double            loss = NAN, acc = 0;
+  int               step;
+  size_t            np = prc_model_nparams(m);
+  for (step = 0; step < 2000; step++) {
+    prc_model_zero_grad(m);
+    if (prc_model_forward(m, in, y, &loss) || prc_model_backward(m)) break;
+    const prc_tensor *o = prc_model_output(m);
+    int               right = 0;
+    for (int n = 0; n < N; n++) {
+      int b = 0;
+      for (int c = 1; c < C; c++)
+        if (o->data[n * C + c] > o->data[n * C + b]) b = c;
+      right += b == (int)y->data[n];
+    }
+    acc = (double)right / N;
+    if (acc == 1.0) break;
+    float *p = prc_model_params(m), *g = prc_model_grads(m);
+    for (size_t i = 0; i < np; i++) p[i] -= 0.2f * g[i];
+  }
+  PT_CHECK(acc == 1.0, "training accuracy %.3f after %d steps (loss %g)", acc, step, loss);
+  printf("  tiny model: 100%% training accuracy after %d SGD steps (loss %.4f)\n", step, loss);
+  prc_tensor_free(x), prc_tensor_free(y);
+  prc_model_destroy(m);
+}
+
+/* ---- dump for the PyTorch oracle ----------------------------------------------------- */
+static void dump_arr(FILE *idx, const char *dir, const char *name, const float *a, int nd, const int *sh)
+{
+  char   path[1024];
+  size_t n = 1;
+  for (int k = 0; k < nd; k++) n *= (size_t)sh[k];
+  snprintf(path, sizeof path, "%s/%s.f32", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (f) fwrite(a, sizeof(float), n, f), fclose(f);
+  fprintf(idx, "array %s %d", name, nd);
+  for (int k = 0; k < nd; k++) fprintf(idx, " %d", sh[k]);
+  fputc('\n', idx);
+}
+
+static int dump_case(const char *root, const char *file, int train, int N)
+{
+  char dir[1024], spec[256];
+  snprintf(dir, sizeof dir, "%s/%s_%s", root, file, train ? "train" : "eval");
+  snprintf(spec, sizeof spec, MODELS "%s.model", file);
+  mkdir(dir, 0755);
+  prc_model *m;
+  if (prc_model_load(spec, no_dropout, &m)) return 1;
+  run R;
+  if (make_run(&R, m, N, 17)) return 1;
+  prc_model_init(m, 23);
+  prc_rng r;
+  prc_rng_seed(&r, 99, 0);
+  /* non-trivial batch-norm affine parameters and (eval) running statistics */
+  for (int t = 0; t < prc_model_ntensors(m); t++) {
+    const char *nm = prc_model_tensor_name(m, t);
+    int         nd, sh[4];
+    prc_model_tensor_shape(m, t, &nd, sh);
+    size_t off = prc_model_tensor_offset(m, t);
+    float *a   = prc_model_tensor_kind(m, t) ? prc_model_buffers(m) : prc_model_params(m);
+    if (strstr(nm, "running_mean")) fill_uniform(a + off, (size_t)sh[0], &r, -0.5, 0.5);
+    if (strstr(nm, "running_var")) fill_uniform(a + off, (size_t)sh[0], &r, 0.5, 2.0);
+    int bn = strstr(nm, "running") != NULL;
+    (void)bn;
+  }
+  prc_model_set_training(m, train);
+  char  idxp[1100];
+  snprintf(idxp, sizeof idxp, "%s/index.txt", dir);
+  FILE *idx = fopen(idxp, "w");
+  if (!idx) return 1;
+  fprintf(idx, "spec %s\ndefine DROPOUT=0\nmode %s\nN %d\n", spec, train ? "train" : "eval", N);
+  for (int i = 0; i < R.nin; i++) {
+    char nm[80];
+    snprintf(nm, sizeof nm, "input.%s", prc_model_input_name(m, i));
+    dump_arr(idx, dir, nm, R.in[i]->data, R.in[i]->ndim, R.in[i]->shape);
+  }
+  for (int t = 0; t < prc_model_ntensors(m); t++) {
+    char nm[200];
+    int  nd, sh[4];
+    prc_model_tensor_shape(m, t, &nd, sh);
+    float *a = prc_model_tensor_kind(m, t) ? prc_model_buffers(m) : prc_model_params(m);
+    snprintf(nm, sizeof nm, "%s.%s", prc_model_tensor_kind(m, t) ? "buffer" : "param", prc_model_tensor_name(m, t));
+    dump_arr(idx, dir, nm, a + prc_model_tensor_offset(m, t), nd, sh);
+  }
+  prc_model_zero_grad(m);
+  const prc_tensor *o   = prc_model_output(m);
+  int               has_loss = 1;
+  double            loss;
+  float            *dx = calloc(R.in[0]->size, sizeof(float));
+  if (prc_model_forward(m, (const prc_tensor *const *)R.in, R.target, &loss)) return 1;
+  if (isnan(loss)) { /* no loss in the spec: backward_from with a random output gradient */
+    has_loss   = 0;
+    float *dout = malloc(o->size * sizeof(float));
+    fill_uniform(dout, o->size, &r, -1, 1);
+    dump_arr(idx, dir, "dout", dout, o->ndim, o->shape);
+    if (prc_model_backward_from(m, dout, dx)) return 1;
+    dump_arr(idx, dir, "result.dx", dx, R.in[0]->ndim, R.in[0]->shape);
+    free(dout);
+  } else {
+    dump_arr(idx, dir, "target", R.target->data, R.target->ndim, R.target->shape);
+    if (prc_model_backward(m)) return 1;
+    float lf = (float)loss;
+    int   one = 1;
+    dump_arr(idx, dir, "result.loss", &lf, 1, &one);
+  }
+  (void)has_loss;
+  dump_arr(idx, dir, "result.output", o->data, o->ndim, o->shape);
+  for (int t = 0; t < prc_model_ntensors(m); t++) {
+    char nm[200];
+    int  nd, sh[4];
+    prc_model_tensor_shape(m, t, &nd, sh);
+    size_t off = prc_model_tensor_offset(m, t);
+    if (prc_model_tensor_kind(m, t)) {
+      snprintf(nm, sizeof nm, "result.buffer.%s", prc_model_tensor_name(m, t));
+      dump_arr(idx, dir, nm, prc_model_buffers(m) + off, nd, sh);
+    } else {
+      snprintf(nm, sizeof nm, "result.grad.%s", prc_model_tensor_name(m, t));
+      dump_arr(idx, dir, nm, prc_model_grads(m) + off, nd, sh);
+    }
+  }
+  fclose(idx);
+  free(dx);
+  free_run(&R);
+  prc_model_destroy(m);
+  return 0;
+}
+
+static int dump_all(const char *root)
+{
+  const char *files[] = {"msrcnn", "convnetquake", "drsn_cw", "resnet2d", "cnn2d", "dcgan_g", "dcgan_d"};
+  int         n = 0;
+  mkdir(root, 0755);
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    for (int train = 0; train < 2; train++) {
+      if (dump_case(root, files[i], train, 4)) {
+        fprintf(stderr, "dump %s: %s\n", files[i], prc_lasterr());
+        return 1;
+      }
+      n++;
+    }
+  printf("dumped %d model cases to %s\n", n, root);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  pt_set_prog(argv[0]);
+  const char *dump = getenv("PRC_NN_MODEL_DUMP");
+  if (dump) return dump_all(dump);
+  PT_RUN(test_spec_errors);
+  PT_RUN(test_shipped_specs);
+  PT_RUN(test_finite_differences);
+  PT_RUN(test_determinism);
+  PT_RUN(test_fanout_and_backward_from);
+  PT_RUN(test_sgd_training);
+  return pt_finish();
+}
