@@ -24,6 +24,7 @@ extern const prc_stage prc_stage_import_catalog;
 extern const prc_stage prc_stage_evaluate;
 extern const prc_stage prc_stage_indicators;
 extern const prc_stage prc_stage_study;
+extern const prc_stage prc_stage_cluster;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -36,6 +37,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_indicators,
   &prc_stage_evaluate,
   &prc_stage_study,
+  &prc_stage_cluster,
   &prc_stage_vmd,
   &prc_stage_selftest,
 };
