@@ -108,6 +108,9 @@ ifneq ($(DEBUG),1)
 $(BUILD)/src/thermal/rst.o: CFLAGS += -O3 -fno-trapping-math
 # The VMD hot loops (docs/VMD.md "Speed"): full vectorisation (the -O2 cost model leaves them scalar).
 $(BUILD)/src/signal/vmd.o: CFLAGS += -O3
+# The NN layers (docs/NN.md "Speed"): element-wise loops with selects (relu masks, pooling)
+# stay scalar and branchy at -O2; -fno-trapping-math lets gcc if-convert them (no result changes).
+$(BUILD)/src/nn/%.o: CFLAGS += -O3 -fno-trapping-math
 endif
 
 $(BUILD)/%.o: %.c

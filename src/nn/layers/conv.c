@@ -38,7 +38,7 @@ static int dims_of(const prc_layer *l) { return l->ops->name[4] == '1' ? 1 : 2; 
 
 static int conv_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd, int *sh)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   int          dims = dims_of(l);
   if (nin != 1) return prc_seterr("%s: %d inputs, expected 1", l->ops->name, nin);
   if (conv_geom(l, in[0], dims, &g)) return 1;
@@ -51,7 +51,7 @@ static int conv_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *n
 
 static int conv_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_tensor *out)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
   const float *b = l->conf.no_bias ? NULL : l->param[1]->data;
   return (l->use_ref ? prc_conv_forward_ref : prc_conv_forward)(&g, in[0]->data,
@@ -61,7 +61,7 @@ static int conv_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
 
 static int conv_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc_tensor *out)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
   float *db = l->conf.no_bias ? NULL : l->param[1]->grad;
   int    rc = (l->use_ref ? prc_conv_backward_weight_ref : prc_conv_backward_weight)(

@@ -24,7 +24,7 @@ static int ct_geom(const prc_layer *l, int nin, const prc_tensor *const *in, prc
 
 static int ct_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd, int *sh)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   if (ct_geom(l, nin, in, &g)) return 1;
   *nd = 4, sh[0] = g.N, sh[1] = g.C, sh[2] = g.H, sh[3] = g.W;
   return 0;
@@ -32,7 +32,7 @@ static int ct_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd,
 
 static int ct_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_tensor *out)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   if (ct_geom(l, nin, in, &g)) return 1;
   memset(out->data, 0, out->size * sizeof(float));
   int rc = (l->use_ref ? prc_conv_backward_data_ref : prc_conv_backward_data)(
@@ -48,7 +48,7 @@ static int ct_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_te
 
 static int ct_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc_tensor *out)
 {
-  prc_convgeom g;
+  prc_convgeom g = {0};
   if (ct_geom(l, nin, (const prc_tensor *const *)in, &g)) return 1;
   if (!l->conf.no_bias) {
     size_t S = (size_t)g.H * g.W;

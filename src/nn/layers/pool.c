@@ -39,7 +39,7 @@ static int pool_geom(const prc_layer *l, int nin, const prc_tensor *const *in, p
 
 static int pool_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *nd, int *sh)
 {
-  pgeom g;
+  pgeom g = {0};
   if (pool_geom(l, nin, in, &g)) return 1;
   *nd   = in[0]->ndim;
   sh[0] = g.N, sh[1] = g.C;
@@ -50,7 +50,7 @@ static int pool_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *n
 
 static int pool_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_tensor *out)
 {
-  pgeom g;
+  pgeom g = {0};
   if (pool_geom(l, nin, in, &g)) return 1;
   pool_state *s   = l->state;
   int         max = pool_is_max(l);
@@ -76,8 +76,12 @@ static int pool_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
             int iw = ow * g.sw - g.pw + j;
             if (iw < 0 || iw >= g.W) continue;
             float v = xp[ih * g.W + iw];
-            acc += v;
-            if (v > m || am < 0) m = v, am = ih * g.W + iw;
+            if (max) { /* selects, not a branch on the data (cmov: no mispredictions) */
+              int take = (v > m) | (am < 0);
+              m  = take ? v : m;
+              am = take ? ih * g.W + iw : am;
+            } else
+              acc += v;
           }
         }
         if (max) y[o] = m, s->argmax[o] = am;
@@ -89,7 +93,7 @@ static int pool_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
 
 static int pool_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc_tensor *out)
 {
-  pgeom g;
+  pgeom g = {0};
   if (pool_geom(l, nin, (const prc_tensor *const *)in, &g)) return 1;
   pool_state  *s  = l->state;
   const float *dy = out->grad;
