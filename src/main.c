@@ -23,6 +23,7 @@ extern const prc_stage prc_stage_selftest;
 extern const prc_stage prc_stage_import_catalog;
 extern const prc_stage prc_stage_evaluate;
 extern const prc_stage prc_stage_indicators;
+extern const prc_stage prc_stage_train;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -35,6 +36,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_indicators,
   &prc_stage_evaluate,
   &prc_stage_vmd,
+  &prc_stage_train,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
