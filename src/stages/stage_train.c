@@ -606,6 +606,21 @@ static PetscErrorCode write_synthetic(prc_ctx *ctx, const char *path, prc_model 
     A = 1;
     for (int i = 0; i < nd1; i++) A *= sh1[i];
   }
+  /* an existing file made with the same generator settings is kept (resume, requeue) */
+  char key[512];
+  snprintf(key, sizeof key, "seed=%llu n=%lld noise=%.17g shape=%dx%dx%d classes=%d aux=%d", (unsigned long long)seed, (long long)n,
+           prc_opts_real(ctx->opts, "train_synthetic_noise"), C, H, W, nclass, A);
+  int same = 0;
+  if (!ctx->rank) {
+    hid_t fid = access(path, R_OK) ? -1 : H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    char  old[512];
+    if (fid >= 0) same = !rd_attr_str(fid, "synthetic_key", old, sizeof old) && !strcmp(old, key), H5Fclose(fid);
+  }
+  PetscCallMPI(MPI_Bcast(&same, 1, MPI_INT, 0, ctx->comm));
+  if (same) {
+    prc_say(ctx->comm, "[train] keeping the synthetic set %s (same generator settings)\n", path);
+    PetscFunctionReturn(0);
+  }
   int64_t first = n * ctx->rank / ctx->size, cnt = n * (ctx->rank + 1) / ctx->size - first;
   size_t  S = (size_t)C * H * W;
   float  *x = malloc(sizeof(float) * (S * (size_t)cnt + 1)), *aux = malloc(sizeof(float) * ((size_t)A * cnt + 1));
@@ -629,6 +644,7 @@ static PetscErrorCode write_synthetic(prc_ctx *ctx, const char *path, prc_model 
   PetscCall(prc_h5_attr_int(f.fid, "nclasses", nclass));
   PetscCall(prc_h5_attr_str(f.fid, "generator", "synthetic sinusoids (prc_train_synth): class k = 2 + 3k cycles per window + noise"));
   PetscCall(prc_h5_attr_int(f.fid, "synthetic_seed", (long long)seed));
+  PetscCall(prc_h5_attr_str(f.fid, "synthetic_key", key));
   PetscCall(prc_h5_attr_double(f.fid, "synthetic_noise", prc_opts_real(ctx->opts, "train_synthetic_noise")));
   PetscCall(prc_h5_commit(&f, ctx));
   free(x), free(aux), free(y);
@@ -896,7 +912,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     if (!valp[0] && !strcmp(prc_opts_string(o, "train_val"), "auto")) snprintf(valp, sizeof valp, "%s/valset.h5", od);
     PetscCall(write_synthetic(ctx, trainp, m, nclass, nsyn, prc_hash4(seed, 1, 0, 0)));
     if (!strcmp(prc_opts_string(o, "train_val"), "auto")) PetscCall(write_synthetic(ctx, valp, m, nclass, nsyn / 4 > 1 ? nsyn / 4 : 1, prc_hash4(seed, 2, 0, 0)));
-    prc_say(ctx->comm, "[train] synthetic sets: %s (%lld samples), %s (%lld), %d classes\n", trainp, (long long)nsyn, valp,
+    prc_say(ctx->comm, "[train] synthetic sets ready: %s (%lld samples), %s (%lld), %d classes\n", trainp, (long long)nsyn, valp,
             (long long)(nsyn / 4 > 1 ? nsyn / 4 : 1), nclass);
   }
   dataset dt = {0}, dv = {0};
@@ -1007,9 +1023,9 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, mx, 4, MPI_DOUBLE, MPI_MAX, ctx->comm));
     PetscCheck(mx[3] == 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': sample %.0f has a non-finite value or a label outside [0, %d)",
                trainp, mx[3] - 1, nclass);
-    PetscCheck(isfinite(mx[0]) && isfinite(mx[1]), ctx->comm, PETSC_ERR_NOT_CONVERGED,
-               "step %lld (epoch %lld): non-finite %s; training diverged (lower -train_lr?)", st.step + 1, epoch + 1,
-               isfinite(mx[1]) ? "gradient" : "loss");
+    PetscCheck(isfinite(mx[0]) && isfinite(mx[1]) && isfinite(mx[2]), ctx->comm, PETSC_ERR_NOT_CONVERGED,
+               "step %lld (epoch %lld): non-finite %s; training diverged (lower -train_lr?) or the data overflow float32 (scale them)",
+               st.step + 1, epoch + 1, !isfinite(mx[1]) ? "loss" : !isfinite(mx[0]) ? "gradient" : "batch-norm running statistics");
     int eg, eb, el;
     PrcCallK(prc_fx_exponent(mx[0], M, &eg));
     PrcCallK(prc_fx_exponent(mx[2], M, &eb));
@@ -1064,7 +1080,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
       PetscCall(write_checkpoint(ctx, m, opt, &st, optfp));
       if (stop && !last) {
         prc_say(ctx->comm, "[train] checkpoint written at step %lld of %lld (epoch %lld): %s/checkpoints\n", st.step, stop_at,
-                st.step / st.spe, od);
+                st.step / st.spe + 1, od);
         PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
       }
     }
