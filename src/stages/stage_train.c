@@ -1061,7 +1061,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
       st.v_loss[e] = NAN, st.v_acc[e] = NAN;
       if (have_val) PetscCall(validate(ctx, &w, &dv, &st.v_loss[e], &st.v_acc[e]));
       st.nepochs = e + 1;
-      prc_say(ctx->comm, "[train] epoch %d/%lld  step %lld  loss %.4f  accuracy %.3f  validation loss %.4f  accuracy %.3f\n", e + 1,
+      prc_say(ctx->comm, "[train] epoch %d/%lld  step %lld  loss %.4f (epoch mean)  accuracy %.3f (last step)  validation loss %.4f  accuracy %.3f\n", e + 1,
               epochs, st.step, st.e_loss[e], st.h_acc[st.step - 1], st.v_loss[e], st.v_acc[e]);
     }
     {
