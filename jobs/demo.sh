@@ -21,6 +21,7 @@ run synth synth -options_file inputs/demo.opts -out_dir "$out/synth"
 run vmd vmd -options_file inputs/vmd_demo.opts -vmd_input "$out/synth/stations.h5" -out_dir "$out/vmd"
 run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -rst_catalog "$out/synth/catalog.h5" \
   -out_dir "$out/rst"
+run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -28,7 +29,7 @@ run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -r
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst; do
+  for s in selftest synth vmd rst train; do
     echo
     echo "## $s"
     echo
@@ -43,5 +44,5 @@ run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -r
   done
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/train
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
