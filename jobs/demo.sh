@@ -21,6 +21,9 @@ run synth synth -options_file inputs/demo.opts -out_dir "$out/synth"
 run vmd vmd -options_file inputs/vmd_demo.opts -vmd_input "$out/synth/stations.h5" -out_dir "$out/vmd"
 run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -rst_catalog "$out/synth/catalog.h5" \
   -out_dir "$out/rst"
+run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog "$out/synth/catalog.h5" -out_dir "$out/indicators"
+run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
+run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
@@ -29,7 +32,7 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst train; do
+  for s in selftest synth vmd rst indicators study cluster train; do
     echo
     echo "## $s"
     echo
@@ -44,5 +47,5 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   done
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/train
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

@@ -24,15 +24,18 @@
 #include "precursor/baselines.h"
 #include "precursor/error.h"
 #include "precursor/h5io.h"
+#include "precursor/nn_model.h"
+#include "precursor/nn_train.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
+#include "precursor/rng.h"
 #include "precursor/scores.h"
 #include "precursor/stage.h"
 #include "precursor/timeutil.h"
 
 #define MAXF 64
-#define NMODEL 2
-static const char *model_name[NMODEL] = {"climatology", "logistic"};
+#define NMODEL 3
+static const char *model_name[NMODEL] = {"climatology", "logistic", "mlp"};
 
 static const prc_opt_spec study_opts[] = {
   {"study_input", PRC_OPT_STRING, NULL, PRC_NO_RANGE, "feature table: a forecast-kind HDF5 file with feature columns (indicators.h5)"},
@@ -42,11 +45,17 @@ static const prc_opt_spec study_opts[] = {
   {"study_test_start", PRC_OPT_STRING, "auto", PRC_NO_RANGE, "start of the first test period (date, UTC) or auto (middle of the table's span)"},
   {"study_test_days", PRC_OPT_REAL, "730.5", 1, 1e6, "length of each test period (days); the next split starts where a test ends"},
   {"study_train_days", PRC_OPT_REAL, "0", 0, 1e7, "training window before each test start (days); 0: expanding, from the table's start"},
-  {"study_models", PRC_OPT_STRING, "climatology,logistic", PRC_NO_RANGE, "models: climatology, logistic (comma-separated)"},
+  {"study_models", PRC_OPT_STRING, "climatology,logistic", PRC_NO_RANGE, "models: climatology, logistic, mlp (comma-separated)"},
   {"study_l2", PRC_OPT_REAL, "1", 0, 1e12, "logistic: L2 penalty on the standardised coefficients (not the intercept)"},
   {"study_max_iter", PRC_OPT_INT, "100", 1, 100000, "logistic: maximum Newton steps"},
   {"study_clim_prior", PRC_OPT_REAL, "10", 0, 1e12,
    "climatology: pseudo-rows at the overall training rate added to each cell (shrinkage; 0 = raw cell rate)"},
+  {"study_mlp_spec", PRC_OPT_STRING, "inputs/models/mlp_baseline.model", PRC_NO_RANGE,
+   "mlp: model spec (defines F = number of features, HIDDEN); output: 2 logits"},
+  {"study_mlp_hidden", PRC_OPT_INT, "16", 1, 100000, "mlp: hidden units (the spec's HIDDEN)"},
+  {"study_mlp_epochs", PRC_OPT_INT, "300", 1, 1e7, "mlp: full-batch Adam steps"},
+  {"study_mlp_lr", PRC_OPT_REAL, "0.01", 1e-9, 10, "mlp: Adam learning rate"},
+  {"study_mlp_wd", PRC_OPT_REAL, "0.0001", 0, 10, "mlp: weight decay (L2, on weight matrices only)"},
   {"study_threshold", PRC_OPT_REAL, "-1", PRC_NO_RANGE,
    "alarm threshold on the probability for the contingency scores; < 0: the positive rate of all training rows of the first split"},
   {"study_boot", PRC_OPT_INT, "500", 0, 1e7, "bootstrap replicates for the confidence intervals (0: none)"},
@@ -62,8 +71,8 @@ static void study_validate(prc_opts *o)
   int         n = 0;
   snprintf(buf, sizeof buf, "%s", m);
   for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), n++)
-    if (strcmp(t, "climatology") && strcmp(t, "logistic"))
-      prc_opts_violation(o, "-study_models: unknown model '%s' (known: climatology, logistic)", t);
+    if (strcmp(t, "climatology") && strcmp(t, "logistic") && strcmp(t, "mlp"))
+      prc_opts_violation(o, "-study_models: unknown model '%s' (known: climatology, logistic, mlp)", t);
   if (!n) prc_opts_violation(o, "-study_models '%s': no model", m);
   const char *ts = prc_opts_string(o, "study_test_start");
   double      t;
@@ -171,8 +180,76 @@ static void table_free(table *T)
   (void)PetscFree(T->cell), (void)PetscFree(T->time), (void)PetscFree(T->y), (void)PetscFree(T->X);
 }
 
+/* The MLP baseline on the standardised features Z (n x p): full-batch Adam on the training
+ * rows (softmax cross-entropy, 2 classes), seeded initialisation, then P(class 1) of every row. */
+static int fit_mlp(const double *Z, const double *y, const unsigned char *tr, size_t n, int p, const prc_opts *o, uint64_t seed,
+                   double *q)
+{
+  char        dF[32], dH[32];
+  const char *defs[3] = {dF, dH, NULL};
+  snprintf(dF, sizeof dF, "F=%d", p), snprintf(dH, sizeof dH, "HIDDEN=%d", (int)prc_opts_int(o, "study_mlp_hidden"));
+  prc_model *m = NULL;
+  prc_optim *opt = NULL;
+  prc_tensor *x = NULL, *t = NULL;
+  int         rc = 0;
+  size_t      ntr = 0;
+  for (size_t i = 0; i < n; i++) ntr += tr[i];
+  if (prc_model_load(prc_opts_string(o, "study_mlp_spec"), defs, &m)) return 1;
+  int sh[2] = {(int)ntr, p}, sa[2] = {(int)n, p}, st = (int)ntr;
+  rc = prc_model_set_batch(m, (int)ntr) || prc_model_init(m, seed) || !(x = prc_tensor_new(2, sh, 0)) || !(t = prc_tensor_new(1, &st, 0));
+  if (!rc) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (tr[i]) {
+        for (int j = 0; j < p; j++) x->data[k * p + j] = (float)Z[i * p + j];
+        t->data[k++] = (float)y[i];
+      }
+    prc_optim_conf oc = {.kind = PRC_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = prc_opts_real(o, "study_mlp_wd")};
+    rc = prc_optim_create(&oc, prc_model_nparams(m), &opt);
+    if (!rc) {
+      prc_optim_decay_none(opt);
+      for (int ti = 0; ti < prc_model_ntensors(m); ti++)
+        if (prc_model_tensor_kind(m, ti) == 0 && prc_model_tensor_is_weight(m, ti)) {
+          int nd, ts[4];
+          size_t len = 1;
+          prc_model_tensor_shape(m, ti, &nd, ts);
+          for (int d = 0; d < nd; d++) len *= (size_t)ts[d];
+          prc_optim_decay_range(opt, prc_model_tensor_offset(m, ti), len);
+        }
+    }
+    const prc_tensor *in[1] = {x};
+    double            loss;
+    long              E = prc_opts_int(o, "study_mlp_epochs");
+    for (long e = 0; e < E && !rc; e++) {
+      prc_model_zero_grad(m);
+      rc = prc_model_forward(m, in, t, &loss) || prc_model_backward(m) ||
+           prc_optim_step(opt, prc_model_params(m), prc_model_grads(m), prc_opts_real(o, "study_mlp_lr"));
+      if (!rc && !isfinite(loss)) rc = prc_seterr("mlp: the training loss became %g at step %ld (lower -study_mlp_lr)", loss, e);
+    }
+  }
+  if (!rc) { /* forecasts of every row */
+    prc_tensor_free(x);
+    x  = prc_tensor_new(2, sa, 0);
+    rc = !x || prc_model_set_batch(m, (int)n);
+    if (!rc) {
+      for (size_t i = 0; i < n * (size_t)p; i++) x->data[i] = (float)Z[i];
+      prc_model_set_training(m, 0);
+      const prc_tensor *in[1] = {x};
+      rc = prc_model_forward(m, in, NULL, NULL);
+    }
+    if (!rc) {
+      const float *lo = prc_model_output(m)->data;
+      for (size_t i = 0; i < n; i++) q[i] = 1 / (1 + exp((double)lo[2 * i] - (double)lo[2 * i + 1])); /* softmax of 2 logits */
+    }
+  }
+  prc_tensor_free(x), prc_tensor_free(t);
+  prc_optim_destroy(opt);
+  prc_model_destroy(m);
+  return rc;
+}
+
 /* Fit model m on split s's training rows and forecast its test rows into prob (others untouched). */
-static int fit_split(const table *T, int m, const unsigned char *tr, const unsigned char *te, const prc_opts *o, double *prob,
+static int fit_split(const table *T, int m, int k, const unsigned char *tr, const unsigned char *te, const prc_opts *o, double *prob,
                      double *coef, int *iters)
 {
   size_t n = T->n;
@@ -185,11 +262,12 @@ static int fit_split(const table *T, int m, const unsigned char *tr, const unsig
            *Z = malloc(n * (size_t)(p ? p : 1) * sizeof(double));
     if (!mean || !sd || !Z) rc = prc_seterr("out of memory (%zu x %d features)", n, p);
     if (!rc) rc = prc_standardize_fit(T->X, n, p, tr, mean, sd);
-    if (!rc) {
-      prc_standardize_apply(T->X, n, p, mean, sd, Z);
+    if (!rc) prc_standardize_apply(T->X, n, p, mean, sd, Z);
+    if (!rc && m == 1) {
       rc = prc_logreg_fit(Z, T->y, tr, n, p, prc_opts_real(o, "study_l2"), (int)prc_opts_int(o, "study_max_iter"), 1e-10, coef, iters, NULL);
-    }
-    if (!rc) prc_logreg_predict(Z, n, p, coef, q);
+      if (!rc) prc_logreg_predict(Z, n, p, coef, q);
+    } else if (!rc)
+      rc = fit_mlp(Z, T->y, tr, n, p, o, prc_hash4((uint64_t)prc_opts_int(o, "seed"), 0x6d6c70, (uint64_t)k, 0), q);
     free(mean), free(sd), free(Z);
   }
   if (!rc)
@@ -242,7 +320,7 @@ static PetscErrorCode study_run(prc_ctx *ctx)
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
       for (int m = 0; m < NMODEL; m++) use_model[m] |= !strcmp(t, model_name[m]);
   }
-  PetscCheck(!use_model[1] || T.p > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "the logistic model needs feature columns; '%s' has none",
+  PetscCheck(!(use_model[1] || use_model[2]) || T.p > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "the logistic and mlp models need feature columns; '%s' has none",
              prc_opts_string(o, "study_input"));
   /* ---- splits ---- */
   double tmin = INFINITY, tmax = -INFINITY, H = T.horizon_days * PRC_DAY, D = prc_opts_real(o, "study_test_days") * PRC_DAY;
@@ -305,7 +383,7 @@ static PetscErrorCode study_run(prc_ctx *ctx)
       te[i] = split_of[i] == k;
     }
     for (int m = 0; m < NMODEL && ok; m++)
-      if (use_model[m] && fit_split(&T, m, tr, te, o, prob + (size_t)m * n, coef + (size_t)k * q1, &iters[k])) {
+      if (use_model[m] && fit_split(&T, m, k, tr, te, o, prob + (size_t)m * n, coef + (size_t)k * q1, &iters[k])) {
         prc_time_format(q[2], a0, sizeof a0);
         snprintf(msg, sizeof msg, "split %d (test from %s), model %s: %s", k, a0, model_name[m], prc_lasterr());
         ok = 0;

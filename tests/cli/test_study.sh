@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 O=tests/oracle/study_oracle.py
 if ! /usr/bin/python3 -c 'import h5py, scipy' 2>/dev/null; then skip study "python3-h5py/python3-scipy missing"; exit 0; fi
 /usr/bin/python3 $O make "$TMP/t.h5" 5 >/dev/null
-S=(-study_input "$TMP/t.h5" -study_test_start 2006-01-01 -study_test_days 365 -study_boot 200)
+S=(-study_input "$TMP/t.h5" -study_test_start 2006-01-01 -study_test_days 365 -study_boot 200 -study_models climatology,logistic,mlp -study_mlp_epochs 200)
 expect np1 0 'logistic +AUC' 'climatology AUC' -- $PRC_MPIRUN -n 1 $P study "${S[@]}" -out_dir "$TMP/s1"
 if out=$(/usr/bin/python3 $O check "$TMP/t.h5" "$TMP/s1/study.h5" 1 10 2>&1); then ok oracle; echo "  # $out"; else fail oracle "$out"; fi
 for np in 2 4; do
@@ -19,13 +19,24 @@ for np in 2 4; do
 done
 for f in STUDY.md study_roc.png study_molchan.png study_auc_splits.png; do [ -s "$TMP/s1/$f" ] || fail "output_$f" "missing"; done
 grep -q '| logistic | 0\.' "$TMP/s1/STUDY.md" && ok report || fail report "$(head -n 12 "$TMP/s1/STUDY.md")"
+# the MLP (NN core, full-batch Adam) learns the same structure as the logistic model: the
+# labels are logistic in x1 and x3, so its pooled AUC must be near the logistic one and far
+# above climatology's
+if out=$(/usr/bin/python3 - "$TMP/s1/study.h5" <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1]); n = f["models"].attrs["score_names"]; n = (n.decode() if isinstance(n, bytes) else n).split(", ")
+auc = {m: f["models/%s/score_value" % m][n.index("auc")] for m in ("climatology", "logistic", "mlp")}
+print(" ".join(f"{m} {v:.4f}" for m, v in auc.items()))
+assert auc["mlp"] > auc["logistic"] - 0.03 and auc["mlp"] > auc["climatology"] + 0.03, auc
+PY
+); then ok mlp_learns; echo "  # AUC: $out"; else fail mlp_learns "$out"; fi
 # leakage: first test 2006-01-01 (1136073600 s) .. 2007-01-01 (1167609600 s), horizon 45 d ->
 # label cut 1132185600. The first split's forecasts may depend on the training rows (labels up
 # to the cut, features up to the test start) and on each test row's own features only.
 split0() { /usr/bin/python3 - "$1" <<'PY'
 import sys, h5py, hashlib, numpy as np
 f = h5py.File(sys.argv[1]); s = f["rows/split"][:] == 0
-print(hashlib.sha256(np.concatenate([f["models/climatology/probability"][:][s], f["models/logistic/probability"][:][s]]).tobytes()).hexdigest())
+print(hashlib.sha256(np.concatenate([f["models/%s/probability" % m][:][s] for m in ("climatology", "logistic", "mlp")]).tobytes()).hexdigest())
 PY
 }
 /usr/bin/python3 $O shuffle "$TMP/t.h5" "$TMP/future.h5" 1132185600 1167609599 >/dev/null
@@ -55,7 +66,7 @@ C="${PRC_SHARED_DATA:-../shared/data}/catalogs/cenc_china_1970-2024.csv"
 if [ ! -f "$C" ]; then skip cenc "no $C"; else
   expect cenc_import 0 'events' -- $P import-catalog -catalog_input "$C" -catalog_png false -out_dir "$TMP/cenc"
   expect cenc_indicators 0 'rows' -- $PRC_MPIRUN -n 2 $P indicators -options_file inputs/indicators_cenc.opts -ind_catalog "$TMP/cenc/catalog.h5" -ind_png false -out_dir "$TMP/ci"
-  expect cenc_study 0 'logistic' -- $PRC_MPIRUN -n 2 $P study -options_file inputs/study_cenc.opts -study_input "$TMP/ci/indicators.h5" -study_boot 200 -out_dir "$TMP/cs"
+  expect cenc_study 0 'mlp' -- $PRC_MPIRUN -n 2 $P study -options_file inputs/study_cenc.opts -study_input "$TMP/ci/indicators.h5" -study_boot 200 -out_dir "$TMP/cs"
   grep '^\[study\] ' "$TMP/cenc_study.out" | sed 's/^/  # /'
   if out=$(/usr/bin/python3 $O check "$TMP/ci/indicators.h5" "$TMP/cs/study.h5" 1 10 2>&1); then ok cenc_oracle; echo "  # $out"; else fail cenc_oracle "$out"; fi
 fi
