@@ -25,6 +25,15 @@ wait_jobs() {
   for j in "$@"; do scontrol show job "$j" | awk -v j="$j" '/JobId=/{id=$1} /JobState=/{for(i=1;i<=NF;i++) if($i ~ /^JobState=/) print id "=" substr($i,10)}'; done
 }
 
+# Slurm holds a requeued job ~2 min (BeginTime); the tests release it at once, but only after
+# the node has finished killing the previous run: released earlier, slurmd refuses the launch
+# ("Job N already killed, do not launch batch job") and the job ends FAILED
+release_requeued() {
+  for _ in $(seq 100); do sinfo -h -N -o %T | grep -qE 'completing|mixed|allocated' || break; sleep 0.2; done
+  sleep 1
+  scontrol update JobId="$1" StartTime=now 2>/dev/null
+}
+
 small=(-synth_nx 16 -synth_ny 12 -synth_res_km 4 -synth_days 120 -synth_stations 2 -synth_png false -quiet)
 for launch in srun mpirun; do
   j=$(PRC_LAUNCH=$launch sbatch --parsable -n 2 -o "$TMP/job-%j.out" slurm/stage.sbatch selftest -out_dir "$TMP/st-$launch")
@@ -86,10 +95,27 @@ j=$(sbatch --parsable -n 2 -o "$TMP/rq-%j.out" slurm/stage.sbatch synth "${B[@]}
 for _ in $(seq 600); do ls "$TMP"/rq/lst.h5.tmp-* >/dev/null 2>&1 && break; sleep 0.1; done
 scancel --signal=USR1 --batch "$j"
 for _ in $(seq 300); do scontrol show job "$j" | grep -q 'Restarts=1' && scontrol show job "$j" | grep -q 'JobState=PENDING' && break; sleep 0.2; done
-scontrol update JobId="$j" StartTime=now 2>/dev/null  # Slurm delays a requeued job by ~2 min; release it now
+release_requeued "$j"
 st=$(wait_jobs "$j")
 if echo "$st" | grep -q COMPLETED && grep -q 'checkpoint written; requeueing' "$TMP/rq-$j.out" && grep -q 'resuming from the checkpoint' "$TMP/rq-$j.out"; then
   ok requeue_and_resume
   expect requeue_reference 0 'outputs in' -- $P synth "${B[@]}" -quiet -out_dir "$TMP/rqref"
   h5same requeued_result_equals_uninterrupted "$TMP/rqref/lst.h5" "$TMP/rq/lst.h5"
 else fail requeue_and_resume "$st" "$(grep -v 'LST grid' "$TMP/rq-$j.out" | tail -n 12)"; fi
+
+# the same mid-training (issue 11): `train` receives the time-limit signal after its first
+# checkpoint, writes a checkpoint at the next step, exits 99, is requeued, resumes and ends
+# with the same model as an uninterrupted run
+T=(-options_file inputs/train_demo.opts -train_epochs 30 -train_checkpoint_every 16 -quiet)
+j=$(sbatch --parsable -n 2 -o "$TMP/tq-%j.out" slurm/stage.sbatch train "${T[@]}" -out_dir "$TMP/tq")
+for _ in $(seq 1200); do ls "$TMP"/tq/checkpoints/ckpt_*.h5 >/dev/null 2>&1 && break; sleep 0.1; done
+scancel --signal=USR1 --batch "$j"
+for _ in $(seq 300); do scontrol show job "$j" | grep -q 'Restarts=1' && scontrol show job "$j" | grep -q 'JobState=PENDING' && break; sleep 0.2; done
+release_requeued "$j"
+st=$(wait_jobs "$j")
+if echo "$st" | grep -q COMPLETED && grep -q 'checkpoint written; requeueing' "$TMP/tq-$j.out" && grep -q 'resuming from the checkpoint' "$TMP/tq-$j.out"; then
+  ok train_requeue_and_resume
+  grep -E 'resuming from|checkpoint written' "$TMP/tq-$j.out" | head -n 3 | sed 's/^/  # /'
+  expect train_reference 0 '' -- $PRC_MPIRUN -n 2 $P train "${T[@]}" -out_dir "$TMP/tqref"
+  h5same train_requeued_model_equals_uninterrupted "$TMP/tqref/model.h5" "$TMP/tq/model.h5"
+else fail train_requeue_and_resume "$st" "$(tail -n 12 "$TMP/tq-$j.out")"; fi
