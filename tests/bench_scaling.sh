@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/bench_scaling.sh — `make bench-scaling`: strong scaling (fixed problem) and weak
-# scaling (fixed work per rank) of synth, rst and vmd on RANKS (default "1 2 4"; on this
+# scaling (fixed work per rank) of synth, rst, vmd and train on RANKS (default "1 2 4"; on this
 # 2-core machine 4 ranks oversubscribe the cores — the numbers say so). Each point is the
 # median of REPS runs (default 3), the rank counts alternating within a repetition. rst's
 # time is split into read / allreduce / compute / write from its PETSc log events
 # (-log_view: RSTRead, RSTAllreduce, RSTCompute, RSTWrite; max over ranks), synth's into
-# generate / write (SynthLST, SynthLSTWrite).
+# generate / write (SynthLST, SynthLSTWrite), train's into compute / read / allreduce / checkpoint
+# (TrainCompute, TrainRead, TrainAllreduce, TrainCheckpoint).
 # Output: outputs/bench/scaling-<UTC>.txt (+ scaling-latest.txt), outputs/bench/scaling_strong.png,
 # scaling_weak.png. The same script runs unchanged inside a Slurm allocation of hundreds of
 # ranks: PRC_MPIRUN="srun --mpi=pmix" RANKS="64 128 256 512" SCALE=... (see jobs/scaling/).
@@ -51,6 +52,13 @@ for n in $RANKS; do
     -synth_gaps_per_year 0 -synth_png false -quiet -out_dir "$B/vmd_weak_in_$n" >/dev/null
 done
 VMD=(-vmd_alpha 1000 -vmd_tol 1e-7 -vmd_max_iter 200 -vmd_kmin 3 -vmd_kmax 3 -vmd_png 0 -quiet)
+# train: the demo model on a synthetic set made once; strong = global batch 64 (8 micro-batches
+# of 8), weak = 32 samples (4 micro-batches) per rank; T_STEPS optimiser steps, no validation
+T_STEPS=$((150 * SCALE))
+$PRC_MPIRUN -n "${GEN_RANKS:-2}" bin/precursor train -options_file inputs/train_demo.opts -train_synthetic 8192 -train_max_steps 1 \
+  -train_checkpoint_every 0 -train_resume false -quiet -out_dir "$B/train_in" >/dev/null
+TR=(-options_file inputs/train_demo.opts -train_data "$B/train_in/trainset.h5" -train_val none -train_synthetic 0 -train_epochs 1000
+    -train_max_steps $T_STEPS -train_micro_batch 8 -train_checkpoint_every 0 -train_resume false -train_png false -quiet -log_view)
 
 for r in $(seq "$REPS"); do
   for n in $RANKS; do
@@ -73,6 +81,11 @@ for r in $(seq "$REPS"); do
     echo "strong vmd $n $t 0 0 0 0" >>"$raw"
     t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor vmd -vmd_input "$B/vmd_weak_in_$n/stations.h5" "${VMD[@]}" -out_dir "$B/o")
     echo "weak vmd $n $t 0 0 0 0" >>"$raw"
+    # train strong / weak (split: compute = forward/backward, read, allreduce; write = checkpoints)
+    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor train "${TR[@]}" -train_batch 64 -out_dir "$B/to")
+    echo "strong train $n $t $(ev TrainCompute $L) $(ev TrainRead $L) $(ev TrainAllreduce $L) $(ev TrainCheckpoint $L)" >>"$raw"
+    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor train "${TR[@]}" -train_batch $((32 * n)) -out_dir "$B/to")
+    echo "weak train $n $t $(ev TrainCompute $L) $(ev TrainRead $L) $(ev TrainAllreduce $L) $(ev TrainCheckpoint $L)" >>"$raw"
   done
 done
 
@@ -87,12 +100,13 @@ for line in open(raw):
 print(f"# precursor scaling, {ncores} cores; ranks > {ncores} oversubscribe (their times include waiting for a core)")
 print(f"# strong: synth/rst {snx}x{snx} px x {sdays} days; vmd {vst*4} stations x 5 channels x 365 days at 2 h")
 print(f"# weak:   synth/rst {wnx}x{wnx} px x {wdays} days per rank; vmd {vst} stations per rank")
+print("# train: the demo model (inputs/train_demo.opts), strong = global batch 64, weak = 32 samples per rank, same number of steps")
 print("# times: median wall seconds of the whole command (start-up and I/O included); the split columns are")
 print("# the max over ranks of PETSc log events (rst: compute/read/allreduce/write; synth: generate/-/-/write)")
 print(f"{'kind':6s} {'stage':6s} {'ranks':>5s} {'time_s':>8s} {'speedup':>8s} {'effic':>6s} {'compute':>8s} {'read':>7s} {'reduce':>7s} {'write':>7s}")
 with open(plot, "w") as P:
     for kind in ("strong", "weak"):
-        for stage in ("synth", "rst", "vmd"):
+        for stage in ("synth", "rst", "vmd", "train"):
             pts = sorted(n for (k, s, n) in rows if k == kind and s == stage)
             if not pts: continue
             med = {n: [st.median(c) for c in zip(*rows[(kind, stage, n)])] for n in pts}

@@ -829,6 +829,22 @@ static PetscErrorCode write_model(prc_ctx *ctx, prc_model *m, const state *st, c
   PetscFunctionReturn(0);
 }
 
+/* PETSc log events (-log_view; tests/bench_scaling.sh splits the time with them), registered
+ * once per process. */
+static PetscLogEvent ev_read, ev_compute, ev_reduce, ev_ckpt;
+static PetscErrorCode register_events(void)
+{
+  static int done = 0;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventRegister("TrainRead", 0, &ev_read));
+  PetscCall(PetscLogEventRegister("TrainCompute", 0, &ev_compute));
+  PetscCall(PetscLogEventRegister("TrainAllreduce", 0, &ev_reduce));
+  PetscCall(PetscLogEventRegister("TrainCheckpoint", 0, &ev_ckpt));
+  done = 1;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode train_run(prc_ctx *ctx)
 {
   const prc_opts *o = ctx->opts;
@@ -838,6 +854,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   char           *defs[64], dbuf[4096], *spec_text = NULL;
   int             nd = 0;
   PetscFunctionBeginUser;
+  PetscCall(register_events());
   openblas_set_num_threads(1);
   /* the model */
   snprintf(dbuf, sizeof dbuf, "%s", strcmp(prc_opts_string(o, "train_defines"), "none") ? prc_opts_string(o, "train_defines") : "");
@@ -1001,7 +1018,10 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     for (int j = ctx->rank; j < M; j += ctx->size, nloc++)
       for (int k = 0; k < mb; k++) idx[nloc * mb + k] = perm[pos * B + (long long)j * mb + k];
     int64_t bad = 0;
+    PetscCall(PetscLogEventBegin(ev_read, 0, 0, 0, 0));
     PetscCall(read_batch(&dt, nclass, nloc * mb, idx, &w.r, &bad));
+    PetscCall(PetscLogEventEnd(ev_read, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
     if (w.nb) memcpy(w.b0, prc_model_buffers(m), w.nb * sizeof(float));
     double    mx[4] = {0, 0, 0, (double)bad};
     long long correct = 0;
@@ -1020,7 +1040,10 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     }
     for (int i = 0; i < 3; i++)
       if (isnan(mx[i])) mx[i] = INFINITY;
+    PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(ev_reduce, 0, 0, 0, 0));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, mx, 4, MPI_DOUBLE, MPI_MAX, ctx->comm));
+    PetscCall(PetscLogEventEnd(ev_reduce, 0, 0, 0, 0));
     PetscCheck(mx[3] == 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': sample %.0f has a non-finite value or a label outside [0, %d)",
                trainp, mx[3] - 1, nclass);
     PetscCheck(isfinite(mx[0]) && isfinite(mx[1]) && isfinite(mx[2]), ctx->comm, PETSC_ERR_NOT_CONVERGED,
@@ -1037,7 +1060,9 @@ static PetscErrorCode train_run(prc_ctx *ctx)
       prc_fx_add_d(w.acc + w.np + w.nb, w.lstore + q, 1, el);
     }
     w.acc[w.np + w.nb + 1] = correct;
+    PetscCall(PetscLogEventBegin(ev_reduce, 0, 0, 0, 0));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, w.acc, (int)(w.np + w.nb + 2), MPI_INT64_T, MPI_SUM, ctx->comm));
+    PetscCall(PetscLogEventEnd(ev_reduce, 0, 0, 0, 0));
     prc_fx_to_f(w.acc, w.np, eg, M, w.gavg);
     if (check) { /* diagnostic: plain double average of the same micro-batch gradients */
       double *dsum = calloc(w.np, sizeof(double)), dmax = 0;
@@ -1077,7 +1102,9 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     if (stop_after && done_here >= stop_after) stop = PETSC_TRUE;
     int last = st.step >= stop_at;
     if ((ck_every && st.step % ck_every == 0) || (stop && !last)) {
+      PetscCall(PetscLogEventBegin(ev_ckpt, 0, 0, 0, 0));
       PetscCall(write_checkpoint(ctx, m, opt, &st, optfp));
+      PetscCall(PetscLogEventEnd(ev_ckpt, 0, 0, 0, 0));
       if (stop && !last) {
         prc_say(ctx->comm, "[train] checkpoint written at step %lld of %lld (epoch %lld): %s/checkpoints\n", st.step, stop_at,
                 st.step / st.spe + 1, od);
