@@ -137,7 +137,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@./tests/bench.sh
 
-# strong/weak scaling of synth, rst, vmd on RANKS (default 1 2 4) -> outputs/bench/scaling-*.txt + PNGs
+# strong/weak scaling of synth, rst, vmd, train on RANKS (default 1 2 4) -> outputs/bench/scaling-*.txt + PNGs
 bench-scaling: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@./tests/bench_scaling.sh
