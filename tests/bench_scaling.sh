@@ -6,7 +6,9 @@
 # time is split into read / allreduce / compute / write from its PETSc log events
 # (-log_view: RSTRead, RSTAllreduce, RSTCompute, RSTWrite; max over ranks), synth's into
 # generate / write (SynthLST, SynthLSTWrite), train's into compute / read / allreduce / checkpoint
-# (TrainCompute, TrainRead, TrainAllreduce, TrainCheckpoint).
+# (TrainCompute, TrainRead, TrainAllreduce, TrainCheckpoint), vmd's into compute / read / wait
+# (agreeing before the collective steps: load imbalance) / write (VMDCompute + VMDDistributed,
+# VMDRead, VMDWait, VMDWrite).
 # Output: outputs/bench/scaling-<UTC>.txt (+ scaling-latest.txt), outputs/bench/scaling_strong.png,
 # scaling_weak.png. The same script runs unchanged inside a Slurm allocation of hundreds of
 # ranks: PRC_MPIRUN="srun --mpi=pmix" RANKS="64 128 256 512" SCALE=... (see jobs/scaling/).
@@ -77,10 +79,11 @@ for r in $(seq "$REPS"); do
     t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor rst -rst_input "$B/weak_in_$n/lst.h5" -rst_png false -quiet -log_view -out_dir "$B/o")
     echo "weak rst $n $t $(ev RSTCompute $L) $(ev RSTRead $L) $(ev RSTAllreduce $L) $(ev RSTWrite $L)" >>"$raw"
     # vmd strong / weak (compute-bound: records split whole over ranks)
-    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor vmd -vmd_input "$B/vmd_strong_in/stations.h5" "${VMD[@]}" -out_dir "$B/o")
-    echo "strong vmd $n $t 0 0 0 0" >>"$raw"
-    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor vmd -vmd_input "$B/vmd_weak_in_$n/stations.h5" "${VMD[@]}" -out_dir "$B/o")
-    echo "weak vmd $n $t 0 0 0 0" >>"$raw"
+    # (split: compute = own records + all-rank segments, read, wait = load imbalance, write)
+    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor vmd -vmd_input "$B/vmd_strong_in/stations.h5" "${VMD[@]}" -log_view -out_dir "$B/o")
+    echo "strong vmd $n $t $(awk -v a="$(ev VMDCompute $L)" -v b="$(ev VMDDistributed $L)" 'BEGIN {printf "%.4f", a + b}') $(ev VMDRead $L) $(ev VMDWait $L) $(ev VMDWrite $L)" >>"$raw"
+    t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor vmd -vmd_input "$B/vmd_weak_in_$n/stations.h5" "${VMD[@]}" -log_view -out_dir "$B/o")
+    echo "weak vmd $n $t $(awk -v a="$(ev VMDCompute $L)" -v b="$(ev VMDDistributed $L)" 'BEGIN {printf "%.4f", a + b}') $(ev VMDRead $L) $(ev VMDWait $L) $(ev VMDWrite $L)" >>"$raw"
     # train strong / weak (split: compute = forward/backward, read, allreduce; write = checkpoints)
     t=$(run_timed $L $PRC_MPIRUN -n $n bin/precursor train "${TR[@]}" -train_batch 64 -out_dir "$B/to")
     echo "strong train $n $t $(ev TrainCompute $L) $(ev TrainRead $L) $(ev TrainAllreduce $L) $(ev TrainCheckpoint $L)" >>"$raw"

@@ -361,6 +361,24 @@ static PetscErrorCode write_info(prc_ctx *ctx, hid_t fid, const char *code, cons
   PetscFunctionReturn(0);
 }
 
+/* PETSc log events (-log_view; tests/bench_scaling.sh splits the time with them), registered
+ * once per process. VMDWait: agreeing on failures before the collective steps (the time a
+ * rank waits for the slowest one: load imbalance). */
+static PetscLogEvent ev_read, ev_compute, ev_wait, ev_dist, ev_write;
+static PetscErrorCode register_events(void)
+{
+  static int done = 0;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventRegister("VMDRead", 0, &ev_read));
+  PetscCall(PetscLogEventRegister("VMDCompute", 0, &ev_compute));
+  PetscCall(PetscLogEventRegister("VMDWait", 0, &ev_wait));
+  PetscCall(PetscLogEventRegister("VMDDistributed", 0, &ev_dist));
+  PetscCall(PetscLogEventRegister("VMDWrite", 0, &ev_write));
+  done = 1;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode vmd_run(prc_ctx *ctx)
 {
   const prc_opts *o = ctx->opts;
@@ -371,6 +389,7 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   int             npng = (int)prc_opts_int(o, "vmd_png"), wmodes = prc_opts_bool(o, "vmd_write_modes");
   int64_t         minseg = prc_opts_int(o, "vmd_min_segment");
   PetscFunctionBeginUser;
+  PetscCall(register_events());
   get_params(o, &p, &s);
   const char *in = prc_opts_string(o, "vmd_input");
   PetscCall(prc_ctx_add_input(ctx, in));
@@ -453,9 +472,12 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   PetscCall(PetscMalloc1(s.kmax * maxn + 1, &u));
   /* all reads first: they are collective, and a decomposition between two of them would make
    * every other rank wait for it (the ranks would take turns instead of working together) */
+  PetscCall(PetscLogEventBegin(ev_read, 0, 0, 0, 0));
   for (int r = 0; r < nrec; r++)
     PetscCall(prc_stations_read_channel_on(&sin, sin.st[rec[r].st].code, names[r], &rec[r].m, &rec[r].in, NULL,
                                            owner[r] == ctx->rank ? PETSC_TRUE : PETSC_FALSE));
+  PetscCall(PetscLogEventEnd(ev_read, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
   for (int r = 0; r < nrec; r++) {
     record *R = &rec[r];
     if (owner[r] != ctx->rank) continue;
@@ -484,9 +506,14 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   }
   prc_vmd_ctx_destroy(vc);
   PetscCall(PetscFree(u));
+  PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_wait, 0, 0, 0, 0));
   PetscCall(agree(ctx, ok, msg)); /* before the collective step 2b; nothing written yet */
+  PetscCall(PetscLogEventEnd(ev_wait, 0, 0, 0, 0));
   /* 2b. long segments over all ranks */
+  PetscCall(PetscLogEventBegin(ev_dist, 0, 0, 0, 0));
   PetscCall(decompose_long(ctx, rec, owner, pend, npend, &p, &s, (uint64_t)prc_opts_int(o, "seed"), &prog, &done));
+  PetscCall(PetscLogEventEnd(ev_dist, 0, 0, 0, 0));
   PetscCall(PetscFree(pend));
   prc_progress_end(&prog);
   for (int r = 0; r < nrec; r++)
@@ -500,6 +527,7 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   PetscCheck((size_t)snprintf(path, sizeof path, "%s/vmd.h5", out) < sizeof path, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "output path too long");
   prc_stations_out w;
+  PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
   PetscCall(prc_stations_create(ctx->comm, path, ns, st, &w));
   int64_t ksum = 0, nsegs = 0, nconv = 0, nkept = 0, nmodes = 0;
   for (int r = 0; r < nrec; r++) {
@@ -534,6 +562,7 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
     if (!prc_opts_bool(o, "quiet")) prc_say(ctx->comm, "%s", line);
   }
   PetscCall(prc_stations_commit(&w, ctx));
+  PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
   for (int r = 0; r < nrec && ok; r++)
     if (owner[r] == ctx->rank && rec[r].st < npng && plot_record(out, st[rec[r].st].code, names[r], &rec[r], s.kmax))
       ok = 0, snprintf(msg, sizeof msg, "picture: %s", prc_lasterr());
