@@ -26,7 +26,7 @@ DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev petsc-dev 
   libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libfftw3-dev libfftw3-mpi-dev \
   libopenblas-dev libpng-dev zlib1g-dev libmseed-dev libhdf4-alt-dev libxml2-dev \
   python3-numpy python3-scipy python3-h5py python3-torch slurm-wlm munge \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
 
 PKGS := petsc hdf5-openmpi scalapack-openmpi fftw3 libpng zlib mseed libxml-2.0
 

@@ -102,7 +102,7 @@ PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_
   char (*s64)[PRC_WAVE_NAME], (*s16)[PRC_WAVE_CODE], (*s48)[PRC_WAVE_COMPS];
   double  *d;
   int64_t *iv;
-  PetscCall(PetscMalloc5(nn, &s64, nn, &s16, nn, &s48, nn, &d, nn, &iv));
+  PetscCall(PetscCalloc5(nn, &s64, nn, &s16, nn, &s48, nn, &d, nn, &iv)); /* zeroed: the bytes after each string's NUL are written too */
   hid_t t64 = prc_h5_strtype(PRC_WAVE_NAME), t16 = prc_h5_strtype(PRC_WAVE_CODE), t48 = prc_h5_strtype(PRC_WAVE_COMPS);
   PetscCall(prc_h5_group(fid, "trace_table", &g));
   PetscCall(prc_h5_attr_str(g, "description", "one row per /waveforms dataset, in the same order"));
@@ -164,7 +164,7 @@ PetscErrorCode prc_wave_write_extra_cols(MPI_Comm comm, hid_t fid, int n, const 
   size_t nn = n ? (size_t)n : 1;
   char (*s32)[32];
   double *d;
-  PetscCall(PetscMalloc2(nn, &s32, nn, &d));
+  PetscCall(PetscCalloc2(nn, &s32, nn, &d)); /* zeroed: fixed-length strings are written whole */
   hid_t t32 = prc_h5_strtype(32);
   g = H5Gopen2(fid, "trace_table", H5P_DEFAULT);
   PetscCheck(g >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "no /trace_table yet (call prc_wave_write_tables first)");

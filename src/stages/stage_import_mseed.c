@@ -369,7 +369,7 @@ static PetscErrorCode mseed_run(prc_ctx *ctx)
     double  *d;
     int64_t *iv;
     char (*sv)[PRC_WAVE_NAME];
-    PetscCall(PetscMalloc3(nch + 1, &d, nch + 1, &iv, nch + 1, &sv));
+    PetscCall(PetscCalloc3(nch + 1, &d, nch + 1, &iv, nch + 1, &sv)); /* zeroed: fixed-length strings are written whole */
     hid_t t = prc_h5_strtype(PRC_WAVE_NAME);
     for (int i = 0; i < nch; i++) {
       chan_meta *c = &all[perm[i]];
