@@ -57,10 +57,18 @@ import sys, shutil, h5py
 shutil.copy(sys.argv[1], sys.argv[2]); shutil.copy(sys.argv[1], sys.argv[3])
 with h5py.File(sys.argv[2], "r+") as f: del f["forecast"].attrs["horizon_days"]
 with h5py.File(sys.argv[3], "r+") as f: f["forecast/observed"][17] = 2
+for name, fn in (("inf", lambda f: f["forecast/x2"].__setitem__(40, float("inf"))),
+                 ("cellfrac", lambda f: f["forecast/cell"].__setitem__(5, 2.5)),
+                 ("noobs", lambda f: f["forecast"].__delitem__("observed"))):
+    p = sys.argv[2].replace("nohz", name); shutil.copy(sys.argv[1], p)
+    with h5py.File(p, "r+") as f: fn(f)
 PY
 expect bad_horizon 1 'no positive horizon_days' -- $P study -study_input "$TMP/nohz.h5" -out_dir "$TMP/b6"
 expect bad_label 1 'row 17: observed = 2' -- $PRC_MPIRUN -n 2 $P study -study_input "$TMP/lab.h5" -out_dir "$TMP/b7"
-if ls "$TMP"/b[1-7]/study.h5* "$TMP"/b[1-7]/STUDY.md >/dev/null 2>&1; then fail no_output "$(ls "$TMP"/b[1-7])"; else ok no_output; fi
+expect bad_inf 1 'x2\[40\] = inf' -- $P study -study_input "$TMP/inf.h5" -out_dir "$TMP/b8"
+expect bad_cell 1 'row 5: cell = 2.5 is not an index' -- $P study -study_input "$TMP/cellfrac.h5" -out_dir "$TMP/b9"
+expect bad_no_observed 1 'no column /forecast/observed' -- $PRC_MPIRUN -n 2 $P study -study_input "$TMP/noobs.h5" -out_dir "$TMP/b10"
+if ls "$TMP"/b[1-9]/study.h5* "$TMP"/b[1-9]/STUDY.md "$TMP"/b10/study.h5* >/dev/null 2>&1; then fail no_output "$(ls "$TMP"/b[1-9] "$TMP"/b10)"; else ok no_output; fi
 # real data: CENC (China), indicators every 91 days 1990-2020, label M >= 5 within 30 days
 C="${PRC_SHARED_DATA:-../shared/data}/catalogs/cenc_china_1970-2024.csv"
 if [ ! -f "$C" ]; then skip cenc "no $C"; else

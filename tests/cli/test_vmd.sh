@@ -73,6 +73,30 @@ with h5py.File(sys.argv[2], "r+") as f:
 PY
 expect all_nan 1 'S002/ulf_field: no gap-free segment.*all NaN' -- $R -n 2 $P vmd -vmd_input "$TMP/nan.h5" -vmd_channels ulf_field -out_dir "$TMP/b6"
 if ls "$TMP"/b[1-6]/vmd.h5* >/dev/null 2>&1; then fail no_output "$(ls "$TMP"/b[1-6])"; else ok no_output; fi
+# the station-set reader on damaged files (issue 12: >= 10 malformed cases per reader)
+printf 'not an HDF5 file\n' >"$TMP/text.h5"
+/usr/bin/python3 - "$TMP/s/stations.h5" "$TMP" <<'PY'
+import sys, shutil, h5py, numpy as np
+src, d = sys.argv[1], sys.argv[2]
+def edit(name, fn):
+    shutil.copy(src, f"{d}/{name}.h5")
+    with h5py.File(f"{d}/{name}.h5", "r+") as f: fn(f)
+def rank2(f):
+    g = f["series/S001/geomagnetic_field"]; v = g["values"][:]; del g["values"]; g["values"] = v.reshape(-1, 1) if len(v) % 2 else v.reshape(-1, 2)
+edit("rank2", rank2)
+edit("dt0", lambda f: f["series/S001/geomagnetic_field"].attrs.__setitem__("dt", 0.0))
+edit("ngaps", lambda f: f["series/S001/geomagnetic_field"].attrs.__setitem__("n_gaps", 99.0))
+edit("nostart", lambda f: f["series/S001/geomagnetic_field"].attrs.__delitem__("start_time"))
+PY
+VC=(-vmd_channels geomagnetic_field -vmd_kmax 3)
+expect bad_missing_file 1 'nope.h5' -- $P vmd -vmd_input "$TMP/nope.h5" "${VC[@]}" -out_dir "$TMP/c1"
+expect bad_not_hdf5 1 'text.h5' -- $R -n 2 $P vmd -vmd_input "$TMP/text.h5" "${VC[@]}" -out_dir "$TMP/c2"
+expect bad_wrong_kind 1 "precursor_kind is 'catalog', expected 'stations'" -- $P vmd -vmd_input "$TMP/s/catalog.h5" "${VC[@]}" -out_dir "$TMP/c3"
+expect bad_values_rank2 1 'values has rank 2, expected 1' -- $R -n 2 $P vmd -vmd_input "$TMP/rank2.h5" "${VC[@]}" -out_dir "$TMP/c4"
+expect bad_dt0 1 'dt 0 \(expected finite and dt > 0\)' -- $P vmd -vmd_input "$TMP/dt0.h5" "${VC[@]}" -out_dir "$TMP/c5"
+expect bad_gaps_shape 1 'gaps must be \(n_gaps = 99, 2\)' -- $P vmd -vmd_input "$TMP/ngaps.h5" "${VC[@]}" -out_dir "$TMP/c6"
+expect bad_no_start_time 1 'start_time' -- $P vmd -vmd_input "$TMP/nostart.h5" "${VC[@]}" -out_dir "$TMP/c7"
+if ls "$TMP"/c[1-7]/vmd.h5* >/dev/null 2>&1; then fail no_output_reader "$(ls "$TMP"/c[1-7])"; else ok no_output_reader; fi
 # real data: CBI and MMB, March 2011, 1-minute
 D="${PRC_SHARED_DATA:-../shared/data}/geomag"
 files=$(ls "$D"/cbi_2011-03_1min.iaga2002 "$D"/mmb_2011-03_1min.iaga2002 2>/dev/null | paste -sd, -)
