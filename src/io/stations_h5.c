@@ -217,12 +217,15 @@ PetscErrorCode prc_stations_read_channel_on(prc_stations_in *r, const char *code
   PetscCheck(rk == 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s/values has rank %d, expected 1", r->path, gn, rk);
   m->n = (int64_t)dims[0];
   PetscCall(prc_h5_dims(g, "gaps", &rk, dims));
+  char v1[64], v2[64]; /* numbers formatted by the C library (PETSc prints 2 as "2.") */
+  snprintf(v1, sizeof v1, "%g", ng);
   PetscCheck(rk == 2 && dims[1] == 2 && (double)dims[0] == ng, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s': /%s/gaps must be (n_gaps = %g, 2), found rank %d (%llu, %llu)", r->path, gn, ng, rk,
+             "'%s': /%s/gaps must be (n_gaps = %s, 2), found rank %d (%llu, %llu)", r->path, gn, v1, rk,
              (unsigned long long)dims[0], (unsigned long long)(rk > 1 ? dims[1] : 0));
   m->n_gaps = (int64_t)dims[0];
+  snprintf(v1, sizeof v1, "%.17g", m->start_time), snprintf(v2, sizeof v2, "%g", m->dt);
   PetscCheck(isfinite(m->start_time) && m->dt > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s': /%s: start_time %g, dt %g (expected finite and dt > 0)", r->path, gn, m->start_time, m->dt);
+             "'%s': /%s: start_time %s, dt %s (expected finite and dt > 0)", r->path, gn, v1, v2);
   if (values) { /* collective transfer; a non-reader takes part with an empty selection */
     hsize_t n = reader ? (hsize_t)m->n : 0;
     double  dummy;
