@@ -75,6 +75,8 @@ struct prc_layer {
   prc_layer_conf conf;
   int            training;  /* 1 (default): batch-norm batch statistics, dropout active */
   int            use_ref;   /* 1: run the straightforward reference kernels (tests) */
+  int            stream_set; /* 1: random layers (dropout) draw the next forward's mask from */
+  uint64_t       stream;     /*    stream `stream` instead of their own call counter */
   int            nparam;    /* learnable parameters, each with a grad buffer */
   prc_tensor    *param[PRC_NN_MAXPARAM];
   const char    *param_name[PRC_NN_MAXPARAM];

@@ -49,6 +49,12 @@ int prc_model_batch(const prc_model *m);
  * from `seed`; buffers to their defaults (running mean 0, var 1). Same seed, same model. */
 int prc_model_init(prc_model *m, uint64_t seed);
 
+/* Random layers (dropout) draw the masks of the following forwards from `stream` (mixed with
+ * each layer's seed) instead of their own call counters — set it before each forward to make
+ * the masks a function of, e.g., (step, micro-batch): independent of which rank runs it and
+ * of restarts. Without a call, the per-layer counter is used. */
+void prc_model_set_stream(prc_model *m, uint64_t stream);
+
 /* Training flag for every layer (batch-norm batch statistics, dropout active); default 1. */
 void prc_model_set_training(prc_model *m, int training);
 

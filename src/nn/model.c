@@ -766,6 +766,11 @@ void prc_model_set_training(prc_model *m, int training)
   if (m->loss) m->loss->training = training;
 }
 
+void prc_model_set_stream(prc_model *m, uint64_t stream)
+{
+  for (int j = 0; j < m->nnode; j++) m->nodes[j].l->stream_set = 1, m->nodes[j].l->stream = stream;
+}
+
 int prc_model_forward(prc_model *m, const prc_tensor *const *in, const prc_tensor *target, double *loss)
 {
   if (loss) *loss = NAN;

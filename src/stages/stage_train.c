@@ -693,7 +693,7 @@ static long long argmax_correct(const prc_tensor *out, const float *t, int n, in
 }
 
 /* Forward (and backward if train) of n samples at r->x + off; returns loss and #correct. */
-static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, double *loss, long long *correct)
+static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, uint64_t stream, double *loss, long long *correct)
 {
   int nd, sh[8];
   PetscFunctionBeginUser;
@@ -707,6 +707,7 @@ static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, 
   }
   int tsh[1] = {w->nclass};
   set_tensor(&w->ttarget, w->r.t + (size_t)off * (d->soft ? w->nclass : 1), d->soft ? 1 : 0, tsh, n);
+  prc_model_set_stream(w->m, stream); /* dropout masks: a function of (step, micro-batch) only */
   PrcCallK(prc_model_forward(w->m, in, &w->ttarget, loss));
   if (train) {
     prc_model_zero_grad(w->m);
@@ -741,7 +742,7 @@ static PetscErrorCode validate(prc_ctx *ctx, work *w, dataset *v, double *vloss,
     if (n && !b) {
       double    l;
       long long c;
-      PetscCall(run_micro(w, v, 0, n, 0, &l, &c));
+      PetscCall(run_micro(w, v, 0, n, 0, 0, &l, &c));
       ls[k] = l * n;
       lmax = fmax(lmax, fabs(ls[k]));
       if (!isfinite(ls[k])) lmax = INFINITY;
@@ -883,9 +884,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   {
     char sum[8192];
     prc_model_summary(m, sum, sizeof sum);
-    if (strstr(sum, "dropout"))
-      prc_say(ctx->comm, "[train] warning: model '%s' has dropout: its masks follow each rank's own forward count, so results "
-                         "depend on the rank count (docs/NN.md \"Data parallel\")\n", prc_model_name(m));
+    (void)sum; /* dropout masks are drawn per (seed, step, micro-batch): rank-count independent */
   }
   /* number of classes: from a probe forward of zeros (the output shape) */
   {
@@ -1029,7 +1028,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
       double    l;
       long long c;
       if (w.nb) memcpy(prc_model_buffers(m), w.b0, w.nb * sizeof(float));
-      PetscCall(run_micro(&w, &dt, q * mb, mb, 1, &l, &c));
+      PetscCall(run_micro(&w, &dt, q * mb, mb, 1, prc_hash4((uint64_t)prc_opts_int(o, "seed"), (uint64_t)st.step, (uint64_t)(ctx->rank + q * ctx->size), 1), &l, &c));
       memcpy(w.gstore + (size_t)q * w.np, prc_model_grads(m), w.np * sizeof(float));
       if (w.nb) memcpy(w.bstore + (size_t)q * w.nb, prc_model_buffers(m), w.nb * sizeof(float));
       w.lstore[q] = l;

@@ -26,6 +26,20 @@ for n in 2 4; do
   h5same "model_${n}_ranks_equals_1" "$TMP/r1/model.h5" "$TMP/r$n/model.h5"
   h5same "history_${n}_ranks_equals_1" "$TMP/r1/train_history.h5" "$TMP/r$n/train_history.h5"
 done
+# dropout: masks drawn per (seed, step, micro-batch) -> still bitwise on 1, 2, 4 ranks, and a
+# stop/resume gives the same model; the masks are live (p = 0.3 changes the model vs p = 0)
+sed 's/^fc  *fc  *gap /dr  dropout gap p=${P_DROP:-0.3}\nfc  fc  dr /' $M >"$TMP/drop.model"
+grep -q dropout "$TMP/drop.model" && ok dropout_spec || fail dropout_spec "$(cat "$TMP/drop.model")"
+DR=(train -train_model "$TMP/drop.model" -train_lr 0.01 -train_batch 24 -train_micro_batch 4 -train_epochs 2 -quiet "${D[@]}")
+for n in 1 2 4; do expect "dropout_ranks_$n" 0 'done: 20 steps' -- $PRC_MPIRUN -n $n $P "${DR[@]}" -out_dir "$TMP/dr$n"; done
+h5same dropout_model_2_ranks_equals_1 "$TMP/dr1/model.h5" "$TMP/dr2/model.h5"
+h5same dropout_model_4_ranks_equals_1 "$TMP/dr1/model.h5" "$TMP/dr4/model.h5"
+expect dropout_stop 99 'checkpoint' -- $PRC_MPIRUN -n 2 $P "${DR[@]}" -checkpoint_after_blocks 7 -out_dir "$TMP/drs"
+expect dropout_resume_4 0 'resuming from the checkpoint' -- $PRC_MPIRUN -n 4 $P "${DR[@]}" -out_dir "$TMP/drs"
+h5same dropout_resumed_equals_straight "$TMP/dr1/model.h5" "$TMP/drs/model.h5"
+expect dropout_p0 0 'done' -- $P "${DR[@]}" -train_defines P_DROP=0 -out_dir "$TMP/dr0"
+if h5diff --exclude-path /provenance "$TMP/dr1/model.h5" "$TMP/dr0/model.h5" >/dev/null 2>&1; then fail dropout_live "p = 0.3 and p = 0 gave the same model"
+else ok dropout_live; fi
 d=$(grep -o 'largest |difference| = [0-9.e+-]*' "$TMP/ranks_2.out" | awk '{print $4}')
 awk -v d="$d" 'BEGIN { exit !(d != "" && d <= 1e-7) }' && ok fixed_point_vs_double || fail fixed_point_vs_double "difference '$d' > 1e-7 of max |g|"
 expect other_seed 0 'done' -- $P "${A[@]}" "${D[@]}" -seed 7 -out_dir "$TMP/seed7"

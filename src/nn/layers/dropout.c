@@ -1,6 +1,7 @@
 /* dropout.c — inverted dropout: in training each element is kept with probability 1-p and
  * scaled by 1/(1-p); identity in eval (training = 0) and for p = 0.  The mask of the k-th
- * forward call is drawn from prc_rng(seed, stream k), so runs are reproducible. */
+ * forward call is drawn from prc_rng(seed, stream k), so runs are reproducible; with
+ * l->stream_set, from the stream the caller set (prc_model_set_stream). */
 #include "../nn_internal.h"
 #include "precursor/rng.h"
 
@@ -34,7 +35,10 @@ static int drop_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
     s->n = n;
   }
   prc_rng r;
-  prc_rng_seed(&r, l->conf.seed, 0x64726f70u + s->calls++);
+  /* the caller's stream if set (data-parallel training: one per step and micro-batch, so the
+   * masks do not depend on which rank runs the micro-batch), else the call counter */
+  prc_rng_seed(&r, l->conf.seed, l->stream_set ? prc_hash4(0x64726f70u, l->stream, 0, 0) : 0x64726f70u + s->calls);
+  s->calls++;
   double p = l->conf.p;
   float  scale = (float)(1.0 / (1.0 - p));
   for (size_t i = 0; i < n; i++) {
