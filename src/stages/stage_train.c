@@ -29,6 +29,7 @@
 #include "precursor/checkpoint.h"
 #include "precursor/error.h"
 #include "precursor/h5io.h"
+#include "precursor/model_h5.h"
 #include "precursor/nn_model.h"
 #include "precursor/nn_train.h"
 #include "precursor/plot.h"
@@ -304,27 +305,6 @@ static unsigned long state_crc(prc_model *m, const prc_optim *o)
   return c;
 }
 
-/* Per-tensor datasets /params/<name>, /buffers/<name> (rank 0 writes, collective). */
-static PetscErrorCode write_tensors(prc_ctx *ctx, hid_t fid, prc_model *m)
-{
-  hid_t gp, gb;
-  PetscFunctionBeginUser;
-  PetscCall(prc_h5_group(fid, "params", &gp));
-  PetscCall(prc_h5_group(fid, "buffers", &gb));
-  for (int i = 0; i < prc_model_ntensors(m); i++) {
-    int     nd, sh[8];
-    hsize_t dims[8], start[8] = {0}, count[8];
-    PrcCallK(prc_model_tensor_shape(m, i, &nd, sh));
-    for (int k = 0; k < nd; k++) dims[k] = (hsize_t)sh[k], count[k] = ctx->rank ? 0 : dims[k];
-    int          kind = prc_model_tensor_kind(m, i);
-    const float *base = kind == 0 ? prc_model_params(m) : prc_model_buffers(m);
-    PetscCall(prc_h5_write_nd(kind == 0 ? gp : gb, prc_model_tensor_name(m, i), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, nd, dims, start,
-                              count, base + prc_model_tensor_offset(m, i)));
-  }
-  H5Gclose(gb), H5Gclose(gp);
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode write_flat(MPI_Comm comm, hid_t loc, const char *name, hid_t type, hsize_t n, const void *data)
 {
   PetscFunctionBeginUser;
@@ -358,7 +338,7 @@ static PetscErrorCode write_checkpoint(prc_ctx *ctx, prc_model *m, prc_optim *o,
   PetscCall(write_flat(ctx->comm, h, "val_accuracy", H5T_NATIVE_DOUBLE, (hsize_t)st->nepochs, st->v_acc));
   PetscCall(write_flat(ctx->comm, h, "epoch_loss", H5T_NATIVE_DOUBLE, (hsize_t)st->nepochs, st->e_loss));
   H5Gclose(h);
-  PetscCall(write_tensors(ctx, f.fid, m));
+  PetscCall(prc_model_h5_write_tensors(ctx->comm, f.fid, m));
   PetscCall(prc_h5_attr_str(f.fid, "magic", PRC_CHECKPOINT_MAGIC));
   PetscCall(prc_h5_attr_int(f.fid, "format_version", TRAIN_CKPT_VERSION));
   PetscCall(prc_h5_attr_str(f.fid, "stage", "train"));
@@ -814,7 +794,7 @@ static PetscErrorCode write_model(prc_ctx *ctx, prc_model *m, const state *st, c
   PetscFunctionBeginUser;
   snprintf(path, sizeof path, "%s/model.h5", od);
   PetscCall(prc_h5_create(ctx->comm, path, "model", &f));
-  PetscCall(write_tensors(ctx, f.fid, m));
+  PetscCall(prc_model_h5_write_tensors(ctx->comm, f.fid, m));
   PetscCall(prc_h5_attr_str(f.fid, "model_name", prc_model_name(m)));
   PetscCall(prc_h5_attr_int(f.fid, "model_fingerprint", (long long)prc_model_fingerprint(m)));
   PetscCall(prc_h5_attr_str(f.fid, "spec_path", prc_opts_string(ctx->opts, "train_model")));
@@ -853,14 +833,11 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   prc_model      *m = NULL;
   prc_optim      *opt = NULL;
   char           *defs[64], dbuf[4096], *spec_text = NULL;
-  int             nd = 0;
   PetscFunctionBeginUser;
   PetscCall(register_events());
   openblas_set_num_threads(1);
   /* the model */
-  snprintf(dbuf, sizeof dbuf, "%s", strcmp(prc_opts_string(o, "train_defines"), "none") ? prc_opts_string(o, "train_defines") : "");
-  for (char *s = strtok(dbuf, ","); s && nd < 63; s = strtok(NULL, ",")) defs[nd++] = s;
-  defs[nd] = NULL;
+  (void)prc_model_defines_split(prc_opts_string(o, "train_defines"), dbuf, sizeof dbuf, defs, 64);
   const char *spec = prc_opts_string(o, "train_model");
   PrcCallK(prc_model_load(spec, (const char *const *)defs, &m));
   PetscCall(prc_ctx_add_input(ctx, spec));
