@@ -26,6 +26,9 @@ extern const prc_stage prc_stage_indicators;
 extern const prc_stage prc_stage_study;
 extern const prc_stage prc_stage_cluster;
 extern const prc_stage prc_stage_train;
+extern const prc_stage prc_stage_windows;
+extern const prc_stage prc_stage_detect;
+extern const prc_stage prc_stage_synth_waves;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -39,6 +42,9 @@ static const prc_stage *const stages[] = {
   &prc_stage_evaluate,
   &prc_stage_study,
   &prc_stage_cluster,
+  &prc_stage_synth_waves,
+  &prc_stage_windows,
+  &prc_stage_detect,
   &prc_stage_vmd,
   &prc_stage_train,
   &prc_stage_selftest,

@@ -32,4 +32,8 @@ int prc_model_defines_split(const char *defs, char *buf, size_t len, char **out,
  * refused. */
 PetscErrorCode prc_model_predict(prc_model *m, const float *x, int64_t n, int batch, float *prob);
 
+/* Width of the model's output per sample (classes of a classifier): one forward of a zero
+ * sample in eval mode. Leaves the batch at 1. */
+PetscErrorCode prc_model_output_width(prc_model *m, int *K);
+
 #endif

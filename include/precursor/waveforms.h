@@ -46,6 +46,9 @@ PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m);
 PetscErrorCode prc_wave_write_column(hid_t fid, const prc_wave_meta *m, int comp, const float *data, int mine);
 /* Write a whole set from data (n x ncomp, row-major) where mine. Collective. */
 PetscErrorCode prc_wave_write_set(hid_t fid, const prc_wave_meta *m, const float *data, int mine);
+/* Write rows [r0, r0 + nr) of set m (all columns) from data (nr x ncomp). Collective; a rank
+ * with nothing to write passes nr = 0. */
+PetscErrorCode prc_wave_write_rows(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, const float *data);
 /* /trace_table/category, and with with_event /trace_table/event_{time,lat,lon,depth_km,mag}
  * (NaN unknown) for importers whose source carries them (import-stead). Collective, data
  * significant on rank 0. */
@@ -55,3 +58,17 @@ PetscErrorCode prc_wave_write_tables(MPI_Comm comm, hid_t fid, int n, const prc_
                                      const prc_wave_span *gaps, int noverlaps, const prc_wave_span *overlaps);
 
 #endif
+
+/* ---- reading a waveforms file back (windows, detect) ---- */
+/* Open `path` (collective), check its kind is "waveforms" and return its sets in
+ * /trace_table order with the per-set attributes filled (name, codes, components, rate,
+ * start, n, ncomp, present, p/s samples (-1 unknown), category, n_gaps, has_event and
+ * ev_time when the set states it). *m is PetscMalloc'ed (PetscFree it); close with
+ * prc_h5_close(*fid). Errors name the file and the set. */
+PetscErrorCode prc_wave_open_read(MPI_Comm comm, const char *path, hid_t *fid, int *n, prc_wave_meta **m);
+/* Read rows [r0, r0 + nr) of set m (all its columns) into buf (nr x ncomp floats, NaN =
+ * no data). Collective transfer: every rank of the file's communicator calls it for the
+ * same set, a rank wanting nothing passes nr = 0. */
+PetscErrorCode prc_wave_read_rows(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, float *buf);
+/* Column of the vertical component (channel code ending in Z), or -1. */
+int prc_wave_vertical(const prc_wave_meta *m);

@@ -124,3 +124,27 @@ PetscErrorCode prc_model_predict(prc_model *m, const float *x, int64_t n, int ba
   }
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode prc_model_output_width(prc_model *m, int *K)
+{
+  int    nd, sh[8];
+  size_t S = 1;
+  float *z;
+  PetscFunctionBeginUser;
+  PrcCallK(prc_model_input_shape(m, 0, &nd, sh));
+  for (int i = 0; i < nd; i++) S *= (size_t)sh[i];
+  PetscCall(PetscCalloc1(S, &z));
+  prc_tensor t;
+  memset(&t, 0, sizeof t);
+  t.ndim = nd + 1;
+  for (int i = 0; i < PRC_NN_MAXDIM; i++) t.shape[i] = 1;
+  for (int i = 0; i < nd; i++) t.shape[i + 1] = sh[i];
+  t.size = S, t.data = z;
+  const prc_tensor *in[1] = {&t};
+  prc_model_set_training(m, 0);
+  if (prc_model_batch(m) != 1) PrcCallK(prc_model_set_batch(m, 1));
+  PrcCallK(prc_model_forward(m, in, NULL, NULL));
+  *K = (int)prc_model_output(m)->size;
+  PetscCall(PetscFree(z));
+  PetscFunctionReturn(0);
+}

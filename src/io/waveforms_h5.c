@@ -53,15 +53,17 @@ PetscErrorCode prc_wave_create(hid_t fid, int n, const prc_wave_meta *m)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_block(hid_t fid, const prc_wave_meta *m, int c0, int nc, const float *data, int mine)
+static PetscErrorCode write_block(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, int c0, int nc, const float *data)
 {
   char    fn[1024], path[PRC_WAVE_NAME + 16];
-  hsize_t start[2] = {0, (hsize_t)c0}, count[2] = {mine ? (hsize_t)m->n : 0, (hsize_t)nc}, one = 1;
+  hsize_t start[2] = {(hsize_t)r0, (hsize_t)c0}, count[2] = {(hsize_t)nr, (hsize_t)nc}, one = 1;
   PetscFunctionBeginUser;
   snprintf(path, sizeof path, "waveforms/%s", m->name);
   hid_t d = H5Dopen2(fid, path, H5P_DEFAULT);
   PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot open /%s in '%s'", path, prc_h5_filename(fid, fn, sizeof fn));
   hid_t fsp = H5Dget_space(d), msp;
+  PetscCheck(r0 >= 0 && r0 + nr <= m->n, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "rows %lld..%lld outside /%s (%lld rows)", (long long)r0,
+             (long long)(r0 + nr), path, (long long)m->n);
   if (count[0] && m->n) {
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
     msp = H5Screate_simple(2, count, NULL);
@@ -82,14 +84,21 @@ static PetscErrorCode write_block(hid_t fid, const prc_wave_meta *m, int c0, int
 PetscErrorCode prc_wave_write_column(hid_t fid, const prc_wave_meta *m, int comp, const float *data, int mine)
 {
   PetscFunctionBeginUser;
-  PetscCall(write_block(fid, m, comp, 1, data, mine));
+  PetscCall(write_block(fid, m, 0, mine ? m->n : 0, comp, 1, data));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode prc_wave_write_set(hid_t fid, const prc_wave_meta *m, const float *data, int mine)
 {
   PetscFunctionBeginUser;
-  PetscCall(write_block(fid, m, 0, m->ncomp, data, mine));
+  PetscCall(write_block(fid, m, 0, mine ? m->n : 0, 0, m->ncomp, data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_write_rows(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, const float *data)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_block(fid, m, r0, nr, 0, m->ncomp, data));
   PetscFunctionReturn(0);
 }
 
@@ -182,4 +191,108 @@ PetscErrorCode prc_wave_write_extra_cols(MPI_Comm comm, hid_t fid, int n, const 
   H5Tclose(t32);
   PetscCall(PetscFree2(s32, d));
   PetscFunctionReturn(0);
+}
+
+/* ---- reading ---- */
+static PetscErrorCode attr_ll(hid_t d, const char *name, long long *v, long long dflt)
+{
+  double x;
+  int    found;
+  PetscFunctionBeginUser;
+  PetscCall(prc_h5_attr_get_double(d, name, &x, &found));
+  *v = found ? (long long)llround(x) : dflt;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_open_read(MPI_Comm comm, const char *path, hid_t *fid, int *n, prc_wave_meta **out)
+{
+  char           kind[64];
+  int            found, rank;
+  hsize_t        dims[8];
+  prc_wave_meta *m;
+  PetscFunctionBeginUser;
+  *out = NULL, *n = 0;
+  PetscCall(prc_h5_open(comm, path, fid));
+  PetscCall(prc_h5_attr_get_str(*fid, "precursor_kind", kind, sizeof kind, &found));
+  PetscCheck(found && !strcmp(kind, "waveforms"), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s' is not a waveforms file (precursor_kind '%s'; write one with import-mseed, import-stead or synth-waves)", path,
+             found ? kind : "(none)");
+  PetscCall(prc_h5_dims(*fid, "trace_table/name", &rank, dims));
+  PetscCheck(rank == 1 && dims[0] < (1u << 30), comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /trace_table/name is not a column", path);
+  int nt = (int)dims[0];
+  PetscCall(PetscCalloc1(nt ? nt : 1, &m));
+  char (*names)[PRC_WAVE_NAME];
+  PetscCall(PetscCalloc1(nt ? nt : 1, &names));
+  hid_t   t64 = prc_h5_strtype(PRC_WAVE_NAME);
+  hsize_t st[1] = {0}, ct[1] = {(hsize_t)nt};
+  PetscCall(prc_h5_read_nd(*fid, "trace_table/name", t64, st, ct, names));
+  H5Tclose(t64);
+  for (int i = 0; i < nt; i++) {
+    char   dn[PRC_WAVE_NAME + 16], buf[512];
+    double x;
+    snprintf(m[i].name, sizeof m[i].name, "%s", names[i]);
+    snprintf(dn, sizeof dn, "waveforms/%s", names[i]);
+    int     r;
+    hsize_t dd[8];
+    PetscCall(prc_h5_dims(*fid, dn, &r, dd));
+    PetscCheck(r == 2 && (dd[1] == 1 || dd[1] == 3), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "'%s': set '%s' is not (samples, 1 or 3 components)", path, names[i]);
+    m[i].n = (int64_t)dd[0], m[i].ncomp = (int)dd[1];
+    hid_t d = H5Dopen2(*fid, dn, H5P_DEFAULT);
+    PetscCheck(d >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': cannot open set '%s'", path, dn);
+    PetscCall(prc_h5_attr_get_double(d, "sampling_rate", &m[i].rate, NULL));
+    PetscCall(prc_h5_attr_get_double(d, "start_time", &m[i].start, NULL));
+    PetscCheck(isfinite(m[i].rate) && m[i].rate > 0 && isfinite(m[i].start), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "'%s': set '%s' has sampling_rate %g and start_time %g (need a positive rate and a finite start)", path, names[i],
+               m[i].rate, m[i].start);
+    PetscCall(prc_h5_attr_get_str(d, "network", m[i].network, sizeof m[i].network, &found));
+    PetscCall(prc_h5_attr_get_str(d, "station", m[i].station, sizeof m[i].station, &found));
+    PetscCall(prc_h5_attr_get_str(d, "location", m[i].location, sizeof m[i].location, &found));
+    PetscCall(prc_h5_attr_get_str(d, "components", m[i].components, sizeof m[i].components, &found));
+    PetscCall(prc_h5_attr_get_str(d, "category", m[i].category, sizeof m[i].category, &found));
+    memset(buf, 0, sizeof buf);
+    PetscCall(prc_h5_attr_get_str(d, "source", buf, sizeof buf, &found));
+    memcpy(m[i].source, buf, sizeof m[i].source - 1); /* long names cut to the field */
+    long long v;
+    PetscCall(attr_ll(d, "n_components_present", &v, m[i].ncomp));
+    m[i].present = (int)v;
+    PetscCall(attr_ll(d, "p_sample", &v, -1));
+    m[i].p_sample = v;
+    PetscCall(attr_ll(d, "s_sample", &v, -1));
+    m[i].s_sample = v;
+    PetscCall(attr_ll(d, "n_gaps", &v, 0));
+    m[i].n_gaps = (int)v;
+    m[i].orig_rate = m[i].rate, m[i].up = m[i].down = 1;
+    m[i].ev_time = m[i].ev_lat = m[i].ev_lon = m[i].ev_depth_km = m[i].ev_mag = NAN;
+    PetscCall(prc_h5_attr_get_double(d, "event_time", &x, &found));
+    if (found && isfinite(x)) m[i].has_event = 1, m[i].ev_time = x;
+    PetscCall(prc_h5_attr_get_double(d, "event_mag", &x, &found));
+    if (found) m[i].ev_mag = x;
+    H5Dclose(d);
+  }
+  PetscCall(PetscFree(names));
+  *n = nt, *out = m;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_wave_read_rows(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, float *buf)
+{
+  char    dn[PRC_WAVE_NAME + 16];
+  hsize_t st[2] = {(hsize_t)(nr ? r0 : 0), 0}, ct[2] = {(hsize_t)nr, (hsize_t)(nr ? m->ncomp : 0)};
+  PetscFunctionBeginUser;
+  snprintf(dn, sizeof dn, "waveforms/%s", m->name);
+  PetscCall(prc_h5_read_nd(fid, dn, H5T_NATIVE_FLOAT, st, ct, buf));
+  PetscFunctionReturn(0);
+}
+
+int prc_wave_vertical(const prc_wave_meta *m)
+{
+  char c[PRC_WAVE_COMPS];
+  int  k = 0;
+  snprintf(c, sizeof c, "%s", m->components);
+  for (char *s = strtok(c, ","); s; s = strtok(NULL, ","), k++) {
+    size_t l = strlen(s);
+    if (l && (s[l - 1] == 'Z' || s[l - 1] == 'z')) return k < m->ncomp ? k : -1;
+  }
+  return m->ncomp == 1 ? 0 : -1;
 }
