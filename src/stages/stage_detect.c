@@ -19,6 +19,7 @@
 #include "precursor/model_h5.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
+#include "precursor/scores.h"
 #include "precursor/stage.h"
 #include "precursor/timeutil.h"
 #include "precursor/waveforms.h"
@@ -40,6 +41,8 @@ static const prc_opt_spec detect_opts[] = {
   {"detect_catalog", PRC_OPT_STRING, "none", PRC_NO_RANGE, "catalog (or synth-waves events.h5) to score the detections against, or none"},
   {"detect_match_before_s", PRC_OPT_REAL, "0", 0, 1e6, "an event matches a detection whose span [start, end] meets [origin - this, origin + after]"},
   {"detect_match_after_s", PRC_OPT_REAL, "30", 0, 1e6, "... (s): the arrivals come after the origin, by distance / velocity"},
+  {"detect_testset", PRC_OPT_STRING, "none", PRC_NO_RANGE,
+   "labelled windows (windows_test.h5 of precursor windows) to score the classifier on: accuracy, event-vs-noise precision/recall, AUC, confusion matrix; or none"},
   {"detect_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write detect_<set>.png (trace, event probability, detections, catalog events)"},
   {"detect_png_max", PRC_OPT_INT, "4", 0, 1000, "pictures for at most this many sets"},
 };
@@ -57,6 +60,102 @@ static void detect_validate(prc_opts *o)
     prc_opts_violation(o, "-detect_normalize '%s': use joint, per_component or none", prc_opts_string(o, "detect_normalize"));
   if (opt_time(prc_opts_string(o, "detect_tmin"), &t, 0)) prc_opts_violation(o, "-detect_tmin '%s' is not a UTC time", prc_opts_string(o, "detect_tmin"));
   if (opt_time(prc_opts_string(o, "detect_tmax"), &t, 0)) prc_opts_violation(o, "-detect_tmax '%s' is not a UTC time", prc_opts_string(o, "detect_tmax"));
+}
+
+/* Classify a labelled window set (kind trainset: /x (N, C, L), /y) in fixed global batches
+ * (batch j on rank j mod P: the same numbers on any rank count), report on rank 0 and write
+ * <out_dir>/testset_scores.h5. */
+static PetscErrorCode score_testset(prc_ctx *ctx, prc_model *m, int C, int L, int K, int B, double thr)
+{
+  const char *tp = prc_opts_string(ctx->opts, "detect_testset");
+  hid_t       fid;
+  int         r, found;
+  hsize_t     d[8];
+  char        kind[64];
+  PetscFunctionBeginUser;
+  PetscCall(prc_h5_open(ctx->comm, tp, &fid));
+  PetscCall(prc_ctx_add_input(ctx, tp));
+  PetscCall(prc_h5_attr_get_str(fid, "precursor_kind", kind, sizeof kind, &found));
+  PetscCheck(found && !strcmp(kind, "trainset"), ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s' is not a set of labelled windows (kind '%s', expected trainset)",
+             tp, found ? kind : "(none)");
+  PetscCall(prc_h5_dims(fid, "x", &r, d));
+  PetscCheck(r == 3 && d[1] == (hsize_t)C && d[2] == (hsize_t)L, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': /x is not (N, %d, %d) as the model's input", tp, C, L);
+  int64_t N = (int64_t)d[0];
+  int32_t *y;
+  float   *x, *pr, *pall;
+  PetscCall(PetscMalloc4(N + 1, &y, (size_t)B * C * L, &x, (size_t)B * K, &pr, (size_t)N * K + 1, &pall));
+  PetscCall(PetscArrayzero(pall, (size_t)N * K + 1));
+  hsize_t s0[1] = {0}, c0[1] = {(hsize_t)N};
+  PetscCall(prc_h5_read_nd(fid, "y", H5T_NATIVE_INT32, s0, c0, y));
+  for (int64_t i = 0; i < N; i++)
+    PetscCheck(y[i] >= 0 && y[i] < K, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': window %lld has label %d outside the model's %d classes", tp,
+               (long long)i, y[i], K);
+  int64_t nb = (N + B - 1) / B;
+  for (int64_t j = ctx->rank; j - ctx->rank < nb; j += ctx->size) {
+    int64_t a = j < nb ? j * B : 0, n = j < nb ? (a + B < N ? B : N - a) : 0;
+    hsize_t st[3] = {(hsize_t)a, 0, 0}, ct[3] = {(hsize_t)n, (hsize_t)C, (hsize_t)L};
+    PetscCall(prc_h5_read_nd(fid, "x", H5T_NATIVE_FLOAT, st, ct, x));
+    for (int64_t i = 0; i < n * C * L; i++)
+      PetscCheck(isfinite(x[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "'%s': window %lld holds a non-finite value", tp, (long long)(a + i / (C * L)));
+    if (n) PetscCall(prc_model_predict(m, x, n, B, pr));
+    memcpy(pall + (size_t)a * K, pr, sizeof(float) * (size_t)n * K);
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, pall, (int)(N * K), MPI_FLOAT, MPI_SUM, ctx->comm)); /* each row from one rank */
+  double *score, *obs;
+  long   *conf;
+  PetscCall(PetscMalloc3(N + 1, &score, N + 1, &obs, (size_t)K * K, &conf));
+  PetscCall(PetscArrayzero(conf, (size_t)K * K));
+  long long right = 0, loc_right = 0, loc_n = 0;
+  for (int64_t i = 0; i < N; i++) {
+    const float *p = pall + (size_t)i * K;
+    int          am = 0, ae = 1;
+    for (int c = 1; c < K; c++) am = p[c] > p[am] ? c : am;
+    for (int c = 2; c < K; c++) ae = p[c] > p[ae] ? c : ae;
+    int pred = 1.0 - p[0] >= thr ? ae : 0; /* the detector's decision rule */
+    conf[(size_t)y[i] * K + pred]++;
+    right += pred == y[i];
+    if (y[i] > 0 && pred > 0) loc_n++, loc_right += pred == y[i];
+    score[i] = 1.0 - p[0], obs[i] = y[i] > 0;
+  }
+  prc_ctable t;
+  PrcCallK(prc_ctable_threshold(score, obs, NULL, (size_t)N, thr, &t));
+  double auc = NAN;
+  if (t.a + t.c > 0 && t.b + t.d > 0) PrcCallK(prc_auc_mann_whitney(score, obs, NULL, (size_t)N, &auc));
+  double prec = prc_score_table(&t, PRC_SC_PRECISION), rec = prc_score_table(&t, PRC_SC_POD), spec = prc_score_table(&t, PRC_SC_SPECIFICITY);
+  double f1 = prc_score_table(&t, PRC_SC_F1), acc2 = prc_score_table(&t, PRC_SC_ACCURACY);
+  prc_say(ctx->comm, "[detect] held-out windows %s: %lld (%.0f events, %.0f noise), threshold %.2f\n", tp, (long long)N, t.a + t.c, t.b + t.d, thr);
+  prc_say(ctx->comm, "[detect]   accuracy %.4f (all %d classes), event vs noise: accuracy %.4f precision %.4f recall %.4f specificity %.4f F1 %.4f AUC %.4f\n",
+          (double)right / (double)N, K, acc2, prec, rec, spec, f1, auc);
+  if (K > 2) prc_say(ctx->comm, "[detect]   location class right in %lld of %lld detected events (%.4f)\n", loc_right, loc_n, loc_n ? (double)loc_right / loc_n : NAN);
+  for (int a = 0; a < K && K <= 12; a++) {
+    char line[512];
+    int  l = snprintf(line, sizeof line, "[detect]   confusion: true %d ->", a);
+    for (int b = 0; b < K; b++) l += snprintf(line + l, sizeof line - (size_t)l, " %6ld", conf[(size_t)a * K + b]);
+    prc_say(ctx->comm, "%s\n", line);
+  }
+  prc_h5out f;
+  char      path[4200];
+  snprintf(path, sizeof path, "%s/testset_scores.h5", prc_opts_string(ctx->opts, "out_dir"));
+  PetscCall(prc_h5_create(ctx->comm, path, "window_scores", &f));
+  hsize_t dd[2] = {(hsize_t)N, (hsize_t)K}, z2[2] = {0, 0}, cc[2] = {ctx->rank ? 0 : (hsize_t)N, (hsize_t)K};
+  PetscCall(prc_h5_write_nd(f.fid, "probability", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dd, z2, cc, pall));
+  PetscCall(prc_h5_write_col(ctx->comm, f.fid, "label", H5T_NATIVE_INT32, (hsize_t)N, y));
+  hsize_t dk[2] = {(hsize_t)K, (hsize_t)K}, ck[2] = {ctx->rank ? 0 : (hsize_t)K, (hsize_t)K};
+  PetscCall(prc_h5_write_nd(f.fid, "confusion", H5T_STD_I64LE, H5T_NATIVE_LONG, 2, dk, z2, ck, conf));
+  PetscCall(prc_h5_attr_str(f.fid, "confusion_meaning", "rows: true class, columns: predicted class (event if 1 - p(noise) >= threshold, then the most probable event class)"));
+  PetscCall(prc_h5_attr_double(f.fid, "threshold", thr));
+  PetscCall(prc_h5_attr_double(f.fid, "accuracy", (double)right / (double)N));
+  PetscCall(prc_h5_attr_double(f.fid, "precision", prec));
+  PetscCall(prc_h5_attr_double(f.fid, "recall", rec));
+  PetscCall(prc_h5_attr_double(f.fid, "specificity", spec));
+  PetscCall(prc_h5_attr_double(f.fid, "f1", f1));
+  PetscCall(prc_h5_attr_double(f.fid, "auc", auc));
+  PetscCall(prc_h5_commit(&f, ctx));
+  PetscCall(PetscFree3(score, obs, conf));
+  PetscCall(PetscFree4(y, x, pr, pall));
+  PetscCall(prc_h5_close(fid));
+  PetscFunctionReturn(0);
 }
 
 typedef struct {
@@ -94,6 +193,8 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   PetscCall(prc_model_output_width(m, &K));
   PetscCheck(K >= 2, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': the model has %d output(s); a detector needs noise (class 0) and at least one event class",
              prc_opts_string(o, "detect_model"), K);
+  /* held-out labelled windows */
+  if (strcmp(prc_opts_string(o, "detect_testset"), "none")) PetscCall(score_testset(ctx, m, C, L, K, B, thr));
   /* sets */
   char files[8192];
   snprintf(files, sizeof files, "%s", prc_opts_string(o, "detect_waveforms"));

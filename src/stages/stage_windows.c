@@ -48,6 +48,8 @@ static const prc_opt_spec windows_opts[] = {
   {"windows_guard_after_s", PRC_OPT_REAL, "60", 0, 1e6, "noise windows start at least this long after an event window ends (coda)"},
   {"windows_tmin", PRC_OPT_STRING, "none", PRC_NO_RANGE, "only windows starting at or after this UTC time (ISO), or none"},
   {"windows_tmax", PRC_OPT_STRING, "none", PRC_NO_RANGE, "only windows ending at or before this UTC time (ISO), or none"},
+  {"windows_continuous_tmin", PRC_OPT_STRING, "none", PRC_NO_RANGE, "windows from continuous records (category continuous) start at or after this UTC time, or none"},
+  {"windows_continuous_tmax", PRC_OPT_STRING, "none", PRC_NO_RANGE, "... and end by this time (hold the rest of a record out for detect), or none"},
   {"windows_split", PRC_OPT_STRING, "time", PRC_NO_RANGE, "test split per class: time (the latest fraction of each class) or random"},
   {"windows_test_fraction", PRC_OPT_REAL, "0.25", 0, 0.95, "fraction of each class held out as the test set (0: no test set)"},
   {"windows_augment", PRC_OPT_STRING, "0.02,0.05", PRC_NO_RANGE,
@@ -112,6 +114,10 @@ static void windows_validate(prc_opts *o)
   if (!strcmp(c, "clusters") && !strcmp(prc_opts_string(o, "windows_catalog"), "none"))
     prc_opts_violation(o, "-windows_classes clusters needs -windows_catalog (a catalog.h5 of precursor cluster)");
   if (opt_time(prc_opts_string(o, "windows_tmin"), &t, 0)) prc_opts_violation(o, "-windows_tmin '%s' is not a UTC time", prc_opts_string(o, "windows_tmin"));
+  if (opt_time(prc_opts_string(o, "windows_continuous_tmin"), &t, 0))
+    prc_opts_violation(o, "-windows_continuous_tmin '%s' is not a UTC time", prc_opts_string(o, "windows_continuous_tmin"));
+  if (opt_time(prc_opts_string(o, "windows_continuous_tmax"), &t, 0))
+    prc_opts_violation(o, "-windows_continuous_tmax '%s' is not a UTC time", prc_opts_string(o, "windows_continuous_tmax"));
   if (opt_time(prc_opts_string(o, "windows_tmax"), &t, 0)) prc_opts_violation(o, "-windows_tmax '%s' is not a UTC time", prc_opts_string(o, "windows_tmax"));
   double L = prc_opts_real(o, "windows_length_s") * prc_opts_real(o, "windows_rate");
   if (L < 8 || L > 1e7) prc_opts_violation(o, "window of %.0f samples (-windows_length_s x -windows_rate): need 8 .. 1e7", L);
@@ -158,12 +164,14 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
   const double    gb = prc_opts_real(o, "windows_guard_before_s"), ga = prc_opts_real(o, "windows_guard_after_s");
   const uint64_t  seed = (uint64_t)prc_opts_int(o, "seed");
   const prc_win_norm norm = (prc_win_norm)prc_win_norm_parse(prc_opts_string(o, "windows_normalize"));
-  double          tmin, tmax, lv[16];
+  double          tmin_all, tmax_all, ctmin, ctmax, lv[16];
   int             nlv = parse_levels(prc_opts_string(o, "windows_augment"), lv, 16);
   char            path[4200];
   PetscFunctionBeginUser;
-  opt_time(prc_opts_string(o, "windows_tmin"), &tmin, -INFINITY);
-  opt_time(prc_opts_string(o, "windows_tmax"), &tmax, INFINITY);
+  opt_time(prc_opts_string(o, "windows_tmin"), &tmin_all, -INFINITY);
+  opt_time(prc_opts_string(o, "windows_tmax"), &tmax_all, INFINITY);
+  opt_time(prc_opts_string(o, "windows_continuous_tmin"), &ctmin, -INFINITY);
+  opt_time(prc_opts_string(o, "windows_continuous_tmax"), &ctmax, INFINITY);
   /* catalog */
   prc_catalog cat = {0};
   int        *ccls = NULL, have_cat = strcmp(catp, "none") != 0;
@@ -255,6 +263,8 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
     wset *w = &S[i];
     if (!w->usable) continue;
     double t0 = w->m.start, t1 = w->m.start + (double)w->m.n / rate; /* [t0, t1): the set's span */
+    double tmin = tmin_all, tmax = tmax_all;
+    if (!strcmp(w->m.category, "continuous")) tmin = fmax(tmin, ctmin), tmax = fmin(tmax, ctmax);
     size_t nx = 0;
     int    anchored = 0;
 #define EXCL(a_, b_)                                                                               \
