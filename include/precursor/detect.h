@@ -74,8 +74,10 @@ void prc_sw_noise(const prc_sw_model *md, uint64_t seed, uint64_t stream, int64_
  * origin time `origin`, epicentral distance dist_km, back-azimuth baz_deg (from the
  * station to the event, clockwise from north), peak amplitude amp (of the S wave on the
  * horizontals, P = amp / s_to_p mostly on Z and radial). P at origin + dist/vp, S at
- * origin + dist/vs; each phase a Gabor-like burst (sine at f(d) under a sharp onset and
- * exponential decay), seeded phase from (seed, event). */
+ * origin + dist/vs; each phase a burst (sine at f(d) under a sharp onset and an
+ * exponential decay, envelope peak 1 x its amplitude), seeded phase from (seed, event).
+ * The S part is on the transverse component (amp) and the radial (0.35 amp), the P part on
+ * Z (0.9 amp/s_to_p) and the radial (0.45 amp/s_to_p). */
 void prc_sw_add_event(const prc_sw_model *md, double t0, int64_t r0, int64_t nr, double origin, double dist_km, double baz_deg,
                       double amp, uint64_t seed, uint64_t event, float *out);
 

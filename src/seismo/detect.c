@@ -135,11 +135,14 @@ void prc_sw_noise(const prc_sw_model *md, uint64_t seed, uint64_t stream, int64_
   }
 }
 
+/* A phase: sine under the envelope (1 - exp(-dt/a)) exp(-dt/d), a = 0.08 d + 1 ms (a sharp
+ * onset), scaled so the envelope's maximum is 1: it is reached at dt = a ln(1 + d/a) and
+ * equals d/(a+d) (1 + d/a)^(-a/d). */
 static double burst(double dt, double f, double dur, double ph)
 {
   if (dt < 0) return 0;
-  double onset = 1 - exp(-dt / (0.08 * dur + 1e-3)); /* sharp onset */
-  return onset * exp(-dt / dur) * sin(2 * M_PI * f * dt + ph);
+  double a = 0.08 * dur + 1e-3, peak = dur / (a + dur) * pow(1 + dur / a, -a / dur);
+  return (1 - exp(-dt / a)) * exp(-dt / dur) * sin(2 * M_PI * f * dt + ph) / peak;
 }
 
 void prc_sw_add_event(const prc_sw_model *md, double t0, int64_t r0, int64_t nr, double origin, double dist_km, double baz_deg,

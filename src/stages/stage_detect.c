@@ -229,9 +229,12 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
     s->w0 = nwin;
     nwin += s->nw;
   }
-  PetscCheck(nwin > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "no window to classify: %d set(s), %d at another rate than %g Hz or without the model's %d component(s), the others shorter than "
-             "one %g s window in the time range", nS, skipped, rate, C, len_s);
+  if (nwin <= 0) { /* numbers formatted by the C library (PETSc prints 40 as "40.") */
+    char msg[512];
+    snprintf(msg, sizeof msg, "no window to classify: %d set(s), %d at another rate than %g Hz or without the model's %d component(s), the others "
+             "shorter than one %g s window in the time range", nS, skipped, rate, C, len_s);
+    SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", msg);
+  }
   /* classify: batch j of a set on rank j mod P */
   float  *pev, *buf = NULL, *xb;
   int    *cls;
@@ -382,7 +385,6 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   PetscCall(prc_h5_attr_double(f.fid, "step_s", step));
   PetscCall(prc_h5_attr_double(f.fid, "threshold", thr));
   PetscCall(prc_h5_attr_double(f.fid, "hours_scanned", hours));
-  PetscCall(prc_h5_attr_double(f.fid, "seconds_classifying", secs));
   if (have_cat) {
     PetscCall(prc_h5_attr_int(f.fid, "catalog_events_in_span", events_in));
     PetscCall(prc_h5_attr_int(f.fid, "catalog_events_detected", hits));

@@ -434,10 +434,12 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
   }
   long long nsel = 0, nnoise_sel = 0;
   for (size_t k = 0; k < ncd; k++) nsel += sel[k], nnoise_sel += sel[k] && !cd[k].cls;
-  PetscCheck(nsel > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "no usable window: %lld candidate(s), %lld leave their set, %lld hold missing data, %lld are flat; %d set(s) at another rate than "
-             "%g Hz, %d without the %d component(s)",
-             (long long)ncd, drop[1], drop[2], drop[3], skipped_rate, rate, skipped_comp, C);
+  if (nsel <= 0) { /* numbers formatted by the C library (PETSc prints 40 as "40.") */
+    char msg[512];
+    snprintf(msg, sizeof msg, "no usable window: %lld candidate(s), %lld leave their set, %lld hold missing data, %lld are flat; %d set(s) at another "
+             "rate than %g Hz, %d without the %d component(s)", (long long)ncd, drop[1], drop[2], drop[3], skipped_rate, rate, skipped_comp, C);
+    SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", msg);
+  }
   PetscCheck(W * (size_t)nsel < ((size_t)1 << 31) * 4, ctx->comm, PETSC_ERR_SUP, "%lld windows of %zu values are too many for one gather", nsel, W);
   float *all = NULL;
   if (!ctx->rank) {
