@@ -25,6 +25,17 @@ run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
+# event detection (paper 004): synthetic records with the clustered catalog's events, windows, ConvNetQuake, sliding detection
+run synth_waves synth-waves -options_file inputs/synth_waves_demo.opts -sw_catalog "$out/cluster/catalog.h5" -out_dir "$out/synth_waves"
+run synth_waves_test synth-waves -options_file inputs/synth_waves_demo.opts -sw_catalog "$out/cluster/catalog.h5" -sw_hours 1 -seed 77 \
+  -out_dir "$out/synth_waves_test"
+run windows windows -options_file inputs/windows_demo.opts -windows_waveforms "$out/synth_waves/waveforms.h5" \
+  -windows_catalog "$out/synth_waves/events.h5" -out_dir "$out/windows"
+run train_detect train -options_file inputs/train_detect_demo.opts -train_data "$out/windows/windows_train.h5" \
+  -train_val "$out/windows/windows_test.h5" -out_dir "$out/train_detect" -train_resume false
+run detect detect -options_file inputs/detect_demo.opts -detect_model "$out/train_detect/model.h5" \
+  -detect_waveforms "$out/synth_waves_test/waveforms.h5" -detect_catalog "$out/synth_waves_test/events.h5" \
+  -detect_testset "$out/windows/windows_test.h5" -out_dir "$out/detect"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -32,7 +43,7 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst indicators study cluster train; do
+  for s in selftest synth vmd rst indicators study cluster train synth_waves synth_waves_test windows train_detect detect; do
     echo
     echo "## $s"
     echo
@@ -47,5 +58,6 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   done
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
+  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

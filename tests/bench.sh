@@ -154,6 +154,8 @@ cp "$out" outputs/bench/latest.txt
 echo; cat "$out"; echo; echo "written: $out"
 
 # --- reliability (docs/RELIABILITY.md): long fuzzing run and more kill-injection trials
+# (skipped when BENCH_SECTIONS is given without "reliab")
+if [[ -z ${BENCH_SECTIONS:-} || $SECTIONS == *" reliab "* ]]; then
 if command -v clang >/dev/null && make --no-print-directory fuzz >/dev/null 2>&1; then
   echo "== fuzzing, ${PRC_FUZZ_BENCH_SECONDS:-120} s per harness -> outputs/bench/fuzz.txt"
   mkdir -p outputs/bench
@@ -161,6 +163,7 @@ if command -v clang >/dev/null && make --no-print-directory fuzz >/dev/null 2>&1
 fi
 echo "== kill injection, 50 + 20 + 10 trials"
 PRC_KILL_TRIALS=50 PRC_KILL_CKPT_TRIALS=20 PRC_KILL_RANK_TRIALS=10 bash tests/cli/test_kill.sh 2>&1 | grep -E '^(ok|FAIL)|^[abc]:' | tee outputs/bench/kill.txt
+fi
 
 # --- NN training-step throughput (docs/PERFORMANCE.md "NN"): forward + backward + SGD on
 # the flat parameter buffer, samples/s, C (bench_nn) vs PyTorch (nn_torch_peer.py, same
@@ -197,4 +200,45 @@ PY
 if [[ -z ${BENCH_SECTIONS:-} || $SECTIONS == *" nn "* ]]; then
   make --no-print-directory build/tests/bench/bench_nn >/dev/null
   bench_nn_section
+fi
+
+# --- event detection throughput (docs/DETECTION.md "Speed", docs/BENCHMARKS.md): hours of
+# 100 Hz 3-component data classified per second on ONE core (1 rank, 1 thread), ConvNetQuake
+# windows of 10 s every DETECT_STEP s, C (`precursor detect`) vs PyTorch running the same
+# trained network on the same windows (tests/bench/detect_torch_peer.py), alternating REPS times.
+if [[ -z ${BENCH_SECTIONS:-} || $SECTIONS == *" detect "* ]]; then
+  dout=outputs/bench/detect-$stamp.txt; dd=outputs/bench/tmp/detect; mkdir -p "$dd"
+  DSTEP="${DETECT_STEP:-1}"; DHOURS="${DETECT_HOURS:-2}"; DB="${DETECT_BATCH:-32}"
+  echo "== detect: $DHOURS h record, step $DSTEP s, 1 core, C vs PyTorch -> $dout"
+  q() { "$@" -quiet >/dev/null 2>&1; }
+  q bin/precursor synth -options_file inputs/demo.opts -synth_stations 0 -synth_png false -out_dir "$dd/s"
+  q bin/precursor cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$dd/s/catalog.h5" -cluster_png false -out_dir "$dd/c"
+  q bin/precursor synth-waves -options_file inputs/synth_waves_demo.opts -sw_catalog "$dd/c/catalog.h5" -sw_hours 4 -sw_png false -out_dir "$dd/w"
+  q bin/precursor synth-waves -options_file inputs/synth_waves_demo.opts -sw_catalog "$dd/c/catalog.h5" -sw_hours "$DHOURS" -sw_gaps 0 -seed 9 -sw_png false -out_dir "$dd/u"
+  q bin/precursor windows -options_file inputs/windows_demo.opts -windows_waveforms "$dd/w/waveforms.h5" -windows_catalog "$dd/w/events.h5" -windows_png false -out_dir "$dd/x"
+  q $PRC_MPIRUN -n 2 bin/precursor train -options_file inputs/train_detect_demo.opts -train_data "$dd/x/windows_train.h5" -train_val "$dd/x/windows_test.h5" \
+    -train_epochs 2 -train_resume false -train_png false -out_dir "$dd/t"
+  draw=$(mktemp)
+  for r in $(seq "$REPS"); do
+    OPENBLAS_NUM_THREADS=1 bin/precursor detect -detect_model "$dd/t/model.h5" -detect_waveforms "$dd/u/waveforms.h5" -detect_step_s "$DSTEP" \
+      -detect_batch "$DB" -detect_png false -out_dir "$dd/d" 2>&1 | sed -n 's/.*classified \([0-9.e+]*\) h of data in \([0-9.e+]*\) s on 1 rank.*/c_detect hours=\1 seconds=\2/p' >>"$draw"
+    if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+      OMP_NUM_THREADS=1 /usr/bin/python3 tests/bench/detect_torch_peer.py "$dd/t/model.h5" "$dd/u/waveforms.h5" "$dd/d/detections.h5" "$DSTEP" "$DB" 1 >>"$draw"
+    fi
+  done
+  /usr/bin/python3 - "$draw" "$DSTEP" "$DB" >"$dout" <<'PY'
+import re, sys, statistics as st
+c, t, dp = [], [], []
+for line in open(sys.argv[1]):
+    m = re.match(r"c_detect hours=(\S+) seconds=(\S+)", line)
+    if m: c.append(float(m[1]) / float(m[2]))
+    m = re.match(r"torch_detect .* hours_per_s=(\S+) max_dp=(\S+)", line)
+    if m: t.append(float(m[1])); dp.append(float(m[2]))
+print(f"## detection throughput, 3 x 1000 windows every {sys.argv[2]} s, batches of {sys.argv[3]}, 1 core: hours of data per second (medians of {len(c)}); ratio = C / torch")
+tail = f"   torch {st.median(t):8.3f}   ratio {st.median(c) / st.median(t):5.2f}   max |p_C - p_torch| {max(dp):.1e}" if t else "   torch n/a"
+print(f"detect convnetquake: C {st.median(c):8.3f}{tail}")
+print(f"detect one month (720 h) of data on one core: C {720 / st.median(c) / 60:.1f} min" + (f", torch {720 / st.median(t) / 60:.1f} min" if t else ""))
+PY
+  rm -f "$draw"
+  cat "$dout"; cat "$dout" >>"$out"; cp "$out" outputs/bench/latest.txt
 fi

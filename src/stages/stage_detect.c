@@ -35,7 +35,7 @@ static const prc_opt_spec detect_opts[] = {
   {"detect_merge_gap_s", PRC_OPT_REAL, "0", 0, 1e6, "a positive window starting at most this long after the previous positive window ended joins its detection"},
   {"detect_min_windows", PRC_OPT_INT, "1", 1, 1000000, "a detection needs at least this many merged positive windows (isolated positives dropped)"},
   {"detect_normalize", PRC_OPT_STRING, "joint", PRC_NO_RANGE, "normalisation of each window: joint, per_component or none (as the training windows)"},
-  {"detect_batch", PRC_OPT_INT, "64", 1, 100000, "windows per forward pass (fixed global batches: the same result on any rank count)"},
+  {"detect_batch", PRC_OPT_INT, "32", 1, 100000, "windows per forward pass (fixed global batches: the same result on any rank count)"},
   {"detect_tmin", PRC_OPT_STRING, "none", PRC_NO_RANGE, "only windows starting at or after this UTC time (ISO), or none"},
   {"detect_tmax", PRC_OPT_STRING, "none", PRC_NO_RANGE, "only windows ending at or before this UTC time (ISO), or none"},
   {"detect_catalog", PRC_OPT_STRING, "none", PRC_NO_RANGE, "catalog (or synth-waves events.h5) to score the detections against, or none"},
@@ -245,7 +245,7 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   PetscCall(PetscMalloc3(W * (size_t)B, &xb, B, &idx, (size_t)K * (size_t)B, &prob));
   prc_progress pr;
   prc_progress_start(&pr, ctx->comm, "detect", "windows", "windows", (double)nwin, prc_opts_real(o, "progress_interval"), prc_opts_bool(o, "quiet"));
-  double t_start = MPI_Wtime(), done = 0;
+  double t_start = MPI_Wtime(), done = 0, t_read = 0;
   for (int i = 0; i < nS; i++) {
     dset *s = &S[i];
     if (!s->usable) continue;
@@ -259,7 +259,9 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
         if (r1 > s->m.n) r1 = s->m.n;
       }
       PetscCall(PetscRealloc(sizeof(float) * (size_t)((r1 - r0) + 1) * (size_t)s->m.ncomp, &buf));
+      double tr0 = MPI_Wtime();
       PetscCall(prc_wave_read_rows(s->fid, &s->m, r0, r1 - r0, buf));
+      t_read += MPI_Wtime() - tr0;
       int nin = 0;
       for (int64_t w = wa; w < wb; w++) {
         int64_t r = prc_win_row(s->m.start, rate, s->tw0 + (double)w * step) - r0;
@@ -282,8 +284,9 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
     }
   }
   prc_progress_end(&pr);
-  double secs = MPI_Wtime() - t_start;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &secs, 1, MPI_DOUBLE, MPI_MAX, ctx->comm));
+  double tt[2] = {MPI_Wtime() - t_start - t_read, t_read}; /* classification (cut, normalise, forward) and reading */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, tt, 2, MPI_DOUBLE, MPI_MAX, ctx->comm));
+  double secs = tt[0];
   /* each window is computed by exactly one rank: sums give everyone all values */
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, pev, (int)nwin, MPI_FLOAT, MPI_SUM, ctx->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, cls, (int)nwin, MPI_INT, MPI_SUM, ctx->comm));
@@ -291,9 +294,21 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   /* merge per set; catalog matching */
   prc_catalog cat = {0};
   int         have_cat = strcmp(prc_opts_string(o, "detect_catalog"), "none") != 0;
+  double *esnr = NULL;  /* per-event SNR (synth-waves events.h5) */
+  int8_t *ehit = NULL;  /* per event: in the scanned span (1), detected (2) */
   if (have_cat) {
-    PetscCall(prc_catalog_read(ctx->comm, prc_opts_string(o, "detect_catalog"), &cat));
-    PetscCall(prc_ctx_add_input(ctx, prc_opts_string(o, "detect_catalog")));
+    const char *cp = prc_opts_string(o, "detect_catalog");
+    PetscCall(prc_catalog_read(ctx->comm, cp, &cat));
+    PetscCall(prc_ctx_add_input(ctx, cp));
+    PetscCall(PetscCalloc1(cat.n + 1, &ehit));
+    hid_t cf;
+    PetscCall(prc_h5_open(ctx->comm, cp, &cf));
+    if (H5Lexists(cf, "catalog/snr_db", H5P_DEFAULT) > 0) {
+      hsize_t s0[1] = {0}, c1[1] = {cat.n};
+      PetscCall(PetscMalloc1(cat.n + 1, &esnr));
+      PetscCall(prc_h5_read_nd(cf, "catalog/snr_db", H5T_NATIVE_DOUBLE, s0, c1, esnr));
+    }
+    PetscCall(prc_h5_close(cf));
   }
   const double mb = prc_opts_real(o, "detect_match_before_s"), ma = prc_opts_real(o, "detect_match_after_s");
   prc_detection *det = NULL;
@@ -327,6 +342,7 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
         if (!(te >= a && te + ma <= b)) continue;
         events_in++;
         int hit = 0;
+        ehit[e] = 1;
         for (int64_t k = 0; k < n; k++) {
           prc_detection *x = &det[ndet + k];
           if (x->start <= te + ma && x->end >= te - mb) { /* the detection's span meets [origin - before, origin + after] */
@@ -335,6 +351,7 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
           }
         }
         hits += hit;
+        if (hit) ehit[e] = 2;
       }
     }
     ndet += n;
@@ -432,8 +449,8 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   }
   prc_say(ctx->comm, "[detect] model %s: %d x %d windows (%.3g s), step %g s; %lld windows in %d of %d set(s) (%d skipped: rate/components/too short), "
           "%lld with missing data or flat\n", prc_model_name(m), C, L, len_s, step, (long long)nwin, nS - skipped, nS, skipped, ngaps);
-  prc_say(ctx->comm, "[detect] classified %.3g h of data in %.3g s on %d rank(s): %.3g h of data per second per rank (%d-component)\n", hours, secs,
-          ctx->size, secs > 0 ? hours / secs / ctx->size : 0.0, C);
+  prc_say(ctx->comm, "[detect] classified %.3g h of data in %.3g s on %d rank(s): %.3g h of data per second per rank (%d-component; cutting, "
+          "normalising, forward; reading the record took %.3g s more)\n", hours, secs, ctx->size, secs > 0 ? hours / secs / ctx->size : 0.0, C, tt[1]);
   prc_say(ctx->comm, "[detect] %lld detection(s) (threshold %.2f, consecutive positive windows merged): %.2f per hour\n", (long long)ndet, thr,
           hours > 0 ? (double)ndet / hours : 0.0);
   for (int64_t k = 0; k < ndet && k < 20 && !prc_opts_bool(o, "quiet"); k++) {
@@ -442,12 +459,43 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
     prc_say(ctx->comm, "[detect]   %s  p %.3f  class %d  %d window(s)%s\n", t1, det[k].prob, det[k].cls, det[k].nwin,
             have_cat ? (dmatch[k] >= 0 ? "  catalog event" : "  (no catalog event)") : "");
   }
+  if (esnr) { /* recall per 5 dB of SNR: the detection floor */
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t e = 0; e < cat.n; e++)
+      if (ehit[e]) lo = fmin(lo, esnr[e]), hi = fmax(hi, esnr[e]);
+    if (lo <= hi) {
+      int     b0 = (int)floor(lo / 5), nb = (int)floor(hi / 5) - b0 + 1;
+      double *bx, *br, *bn;
+      PetscCall(PetscCalloc3(nb, &bx, nb, &br, nb, &bn));
+      for (size_t e = 0; e < cat.n; e++)
+        if (ehit[e]) {
+          int b = (int)floor(esnr[e] / 5) - b0;
+          bn[b]++, br[b] += ehit[e] == 2;
+        }
+      int k = 0;
+      for (int b = 0; b < nb; b++)
+        if (bn[b] > 0) {
+          prc_say(ctx->comm, "[detect]   SNR [%+3d, %+3d) dB: %3.0f event(s), recall %.3f\n", 5 * (b + b0), 5 * (b + b0 + 1), bn[b], br[b] / bn[b]);
+          bx[k] = 5 * (b + b0) + 2.5, br[k] = br[b] / bn[b], bn[k] = bn[b], k++;
+        }
+      if (!ctx->rank && prc_opts_bool(o, "detect_png") && k > 0) {
+        prc_series se = {bx, br, k, "recall of the injected events", 0};
+        prc_lines_style ls = {.title = "detect: recall vs SNR (5 dB bins; S peak over noise RMS)", .xlabel = "SNR (dB)", .ylabel = "recall",
+                              .ymin = 0, .ymax = 1.05, .hline_on = 1, .hline = 0.5};
+        snprintf(path, sizeof path, "%s/detect_recall_snr.png", od);
+        if (prc_plot_lines_png(path, &se, 1, &ls)) printf("[detect] warning: %s\n", prc_lasterr());
+      }
+      PetscCall(PetscFree3(bx, br, bn));
+    }
+  }
   if (have_cat)
     prc_say(ctx->comm, "[detect] catalog: %lld event(s) in the scanned span, %lld detected (recall %.3f); %lld false detection(s) (%.2f per hour)\n",
             events_in, hits, events_in ? (double)hits / (double)events_in : 0.0, falses, hours > 0 ? (double)falses / hours : 0.0);
   prc_say(ctx->comm, "[detect] outputs in %s: detections.h5%s\n", od, prc_opts_bool(o, "detect_png") ? " detect_<set>.png" : "");
   for (int k = 0; k < nfile; k++) PetscCall(prc_h5_close(fids[k]));
   if (have_cat) PetscCall(prc_catalog_free(&cat));
+  PetscCall(PetscFree(esnr));
+  PetscCall(PetscFree(ehit));
   PetscCall(PetscFree(tw));
   PetscCall(PetscFree(det));
   PetscCall(PetscFree(dset_of));

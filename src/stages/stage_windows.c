@@ -561,8 +561,9 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
   prc_say(ctx->comm, "[windows] candidates %lld: usable %lld; dropped %lld outside their set, %lld with missing data, %lld flat%s\n",
           (long long)ncd, drop[0], drop[1], drop[2], drop[3], unclustered ? "" : "");
   if (unclustered) prc_say(ctx->comm, "[windows] %lld event(s) without a location class (cluster -1) skipped\n", unclustered);
-  prc_say(ctx->comm, "[windows] %lld event and %lld noise windows selected (noise:event %.2f, asked %.2f; %lld clear noise windows available), "
-          "%d class(es): %s\n", nevw, nnoise_sel, nevw ? (double)nnoise_sel / (double)nevw : 0.0, ratio, nnoise_c, nclass, names);
+  prc_say(ctx->comm, "[windows] %lld event and %lld noise windows selected (noise per event %.2f, asked %g x (1 + %d shifted copies) = %g; %lld clear "
+          "noise windows available), %d class(es): %s\n", nevw, nnoise_sel, nevw ? (double)nnoise_sel / (double)nevw : 0.0, ratio, nshift,
+          ratio * (1 + nshift), nnoise_c, nclass, names);
   prc_say(ctx->comm, "[windows] train %lld windows (%lld shifted copies, %lld noise-augmented copies), test %lld (split %s, fraction %g); %d x %d samples, %s normalisation\n",
           ntr, nshifted, naug, nte, prc_opts_string(o, "windows_split"), tf, C, L, prc_opts_string(o, "windows_normalize"));
   prc_say(ctx->comm, "[windows] outputs in %s: windows_train.h5%s%s\n", od, nte ? " windows_test.h5" : "",

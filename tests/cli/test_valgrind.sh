@@ -22,6 +22,13 @@ vg vmd vmd -vmd_input "$TMP/s/stations.h5" -vmd_kmax 3 -vmd_max_iter 50 -vmd_png
 vg cluster cluster -cluster_catalog "$TMP/s/catalog.h5" -cluster_k 3 -cluster_replicates 2 -quiet -out_dir "$TMP/vc"
 vg train train -options_file inputs/train_demo.opts -train_synthetic 128 -train_epochs 1 -train_batch 16 -train_micro_batch 8 \
   -train_defines CLASSES=4,LEN=32 -train_lr_schedule constant -train_checkpoint_every 4 -train_resume false -quiet -out_dir "$TMP/vt"
+# event detection: synthetic record (from the cluster output), windows, a 2-step model, detect
+vg synth_waves synth-waves -sw_catalog "$TMP/vc/catalog.h5" -sw_hours 0.1 -sw_events_per_hour 60 -sw_gaps 1 -sw_max_dist_km 500 -quiet -out_dir "$TMP/vw"
+vg windows windows -windows_waveforms "$TMP/vw/waveforms.h5" -windows_catalog "$TMP/vw/events.h5" -windows_shifts 1 -quiet -out_dir "$TMP/vx"
+expect detect_model 0 'done:' -- $P train -train_model inputs/models/convnetquake.model -train_defines CLASSES=4,LEN=1000 -train_data "$TMP/vx/windows_train.h5" \
+  -train_val none -train_batch 8 -train_micro_batch 8 -train_max_steps 2 -train_resume false -train_png false -quiet -out_dir "$TMP/vdm"
+vg detect detect -detect_model "$TMP/vdm/model.h5" -detect_waveforms "$TMP/vw/waveforms.h5" -detect_catalog "$TMP/vw/events.h5" -detect_step_s 5 \
+  -detect_testset "$TMP/vx/windows_test.h5" -quiet -out_dir "$TMP/vd"
 vg selftest selftest -selftest_n 24 -selftest_nb 8 -out_dir "$TMP/vst"
 D="${PRC_SHARED_DATA:-../shared/data}"
 if [ -d "$D" ]; then
