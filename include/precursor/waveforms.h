@@ -70,5 +70,12 @@ PetscErrorCode prc_wave_open_read(MPI_Comm comm, const char *path, hid_t *fid, i
  * no data). Collective transfer: every rank of the file's communicator calls it for the
  * same set, a rank wanting nothing passes nr = 0. */
 PetscErrorCode prc_wave_read_rows(hid_t fid, const prc_wave_meta *m, int64_t r0, int64_t nr, float *buf);
+/* Open every file of a comma-separated list (at most PRC_WAVE_MAXFILES; `what` names the
+ * option in messages) with prc_wave_open_read and concatenate their sets in list order:
+ * (*m)[i] is set i, (*file)[i] the index of its file in fids[]; every file is recorded as an
+ * input of ctx. Collective. PetscFree *m and *file; close each fids[k]. */
+#define PRC_WAVE_MAXFILES 64
+PetscErrorCode prc_wave_open_list(prc_ctx *ctx, const char *list, const char *what, int *nfile, hid_t *fids, int *nsets, prc_wave_meta **m,
+                                  int **file);
 /* Column of the vertical component (channel code ending in Z), or -1. */
 int prc_wave_vertical(const prc_wave_meta *m);

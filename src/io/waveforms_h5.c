@@ -285,6 +285,33 @@ PetscErrorCode prc_wave_read_rows(hid_t fid, const prc_wave_meta *m, int64_t r0,
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode prc_wave_open_list(prc_ctx *ctx, const char *list, const char *what, int *nfile, hid_t *fids, int *nsets, prc_wave_meta **m,
+                                  int **file)
+{
+  char files[8192];
+  int  nf = 0, ns = 0;
+  PetscFunctionBeginUser;
+  *m = NULL, *file = NULL;
+  PetscCheck(strlen(list) < sizeof files, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: the list of files is longer than %zu characters", what,
+             sizeof files - 1);
+  snprintf(files, sizeof files, "%s", list);
+  for (char *f = strtok(files, ","); f; f = strtok(NULL, ",")) {
+    PetscCheck(nf < PRC_WAVE_MAXFILES, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: at most %d files", what, PRC_WAVE_MAXFILES);
+    prc_wave_meta *mm;
+    int            n;
+    PetscCall(prc_wave_open_read(ctx->comm, f, &fids[nf], &n, &mm));
+    PetscCall(prc_ctx_add_input(ctx, f));
+    PetscCall(PetscRealloc(sizeof(prc_wave_meta) * (size_t)(ns + n + 1), m));
+    PetscCall(PetscRealloc(sizeof(int) * (size_t)(ns + n + 1), file));
+    for (int i = 0; i < n; i++) (*m)[ns + i] = mm[i], (*file)[ns + i] = nf;
+    ns += n, nf++;
+    PetscCall(PetscFree(mm));
+  }
+  PetscCheck(nf > 0, ctx->comm, PETSC_ERR_ARG_WRONG, "%s: no file given", what);
+  *nfile = nf, *nsets = ns;
+  PetscFunctionReturn(0);
+}
+
 int prc_wave_vertical(const prc_wave_meta *m)
 {
   char c[PRC_WAVE_COMPS];

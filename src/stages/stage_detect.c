@@ -196,22 +196,15 @@ static PetscErrorCode detect_run(prc_ctx *ctx)
   /* held-out labelled windows */
   if (strcmp(prc_opts_string(o, "detect_testset"), "none")) PetscCall(score_testset(ctx, m, C, L, K, B, thr));
   /* sets */
-  char files[8192];
-  snprintf(files, sizeof files, "%s", prc_opts_string(o, "detect_waveforms"));
-  dset *S = NULL;
-  int   nS = 0, nfile = 0;
-  hid_t fids[64];
-  for (char *f = strtok(files, ","); f; f = strtok(NULL, ",")) {
-    PetscCheck(nfile < 64, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-detect_waveforms: at most 64 files");
-    prc_wave_meta *mm;
-    int            n;
-    PetscCall(prc_wave_open_read(ctx->comm, f, &fids[nfile], &n, &mm));
-    PetscCall(prc_ctx_add_input(ctx, f));
-    PetscCall(PetscRealloc(sizeof(dset) * (size_t)(nS + n + 1), &S));
-    for (int i = 0; i < n; i++) S[nS + i] = (dset){.fid = fids[nfile], .m = mm[i]};
-    nS += n, nfile++;
-    PetscCall(PetscFree(mm));
-  }
+  dset          *S;
+  int            nS, nfile, *sfile;
+  hid_t          fids[PRC_WAVE_MAXFILES];
+  prc_wave_meta *mm;
+  PetscCall(prc_wave_open_list(ctx, prc_opts_string(o, "detect_waveforms"), "-detect_waveforms", &nfile, fids, &nS, &mm, &sfile));
+  PetscCall(PetscCalloc1(nS + 1, &S));
+  for (int i = 0; i < nS; i++) S[i] = (dset){.fid = fids[sfile[i]], .m = mm[i]};
+  PetscCall(PetscFree(mm));
+  PetscCall(PetscFree(sfile));
   int     skipped = 0;
   int64_t nwin = 0;
   for (int i = 0; i < nS; i++) {

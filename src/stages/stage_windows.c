@@ -198,25 +198,15 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
     qsort(evt, nev, sizeof *evt, cmp_dbl);
   }
   /* waveform sets of every file */
-  char files[8192];
-  snprintf(files, sizeof files, "%s", prc_opts_string(o, "windows_waveforms"));
-  wset *S = NULL;
-  int   nS = 0, nfile = 0, capS = 0;
-  hid_t fids[64];
-  for (char *f = strtok(files, ","); f; f = strtok(NULL, ",")) {
-    PetscCheck(nfile < 64, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-windows_waveforms: at most 64 files");
-    prc_wave_meta *m;
-    int            n;
-    PetscCall(prc_wave_open_read(ctx->comm, f, &fids[nfile], &n, &m));
-    PetscCall(prc_ctx_add_input(ctx, f));
-    if (nS + n > capS) {
-      capS = 2 * (nS + n) + 8;
-      PetscCall(PetscRealloc(sizeof(wset) * (size_t)capS, &S));
-    }
-    for (int i = 0; i < n; i++) S[nS + i] = (wset){.file = nfile, .fid = fids[nfile], .m = m[i]};
-    nS += n, nfile++;
-    PetscCall(PetscFree(m));
-  }
+  wset          *S;
+  int            nS, nfile, *sfile;
+  hid_t          fids[PRC_WAVE_MAXFILES];
+  prc_wave_meta *wm;
+  PetscCall(prc_wave_open_list(ctx, prc_opts_string(o, "windows_waveforms"), "-windows_waveforms", &nfile, fids, &nS, &wm, &sfile));
+  PetscCall(PetscCalloc1(nS + 1, &S));
+  for (int i = 0; i < nS; i++) S[i] = (wset){.file = sfile[i], .fid = fids[sfile[i]], .m = wm[i]};
+  PetscCall(PetscFree(wm));
+  PetscCall(PetscFree(sfile));
   int skipped_rate = 0, skipped_comp = 0;
   for (int i = 0; i < nS; i++) {
     wset *w = &S[i];
