@@ -80,7 +80,9 @@ st=$(wait_jobs $ids)
 b=$(echo "$sub" | awk '$1=="bad"{print $2}'); n=$(echo "$sub" | awk '$1=="next"{print $2}')
 echo "$st" | grep -q "JobId=$b=FAILED" && ok failing_step_failed || fail failing_step_failed "$st"
 echo "$st" | grep -qE "JobId=$n=(CANCELLED|FAILED)" && [ ! -e "$TMP/f/next/selftest.h5" ] && ok dependant_never_ran || fail dependant_never_ran "$st"
-grep -q 'out of range' "$TMP"/f/bad/slurm-*.out && ok failure_message_in_log || fail failure_message_in_log "no option error in the job log"
+# under load the job's log may still be flushed after the job is reported FAILED: wait up to 20 s
+for _ in $(seq 100); do grep -qs 'out of range' "$TMP"/f/bad/slurm-*.out && break; sleep 0.2; done
+grep -qs 'out of range' "$TMP"/f/bad/slurm-*.out && ok failure_message_in_log || fail failure_message_in_log "no option error in the job log: $(ls "$TMP"/f/bad/ 2>&1; tail -n 5 "$TMP"/f/bad/slurm-*.out 2>&1)"
 
 # pipeline file errors (no submission)
 printf 'step a ntasks=1 -- selftest\nstep b after=zzz -- selftest\n' >"$TMP/e.pipeline"
