@@ -27,6 +27,7 @@ extern const prc_stage prc_stage_study;
 extern const prc_stage prc_stage_cluster;
 extern const prc_stage prc_stage_train;
 extern const prc_stage prc_stage_em_samples;
+extern const prc_stage prc_stage_em_eval;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -43,6 +44,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_vmd,
   &prc_stage_train,
   &prc_stage_em_samples,
+  &prc_stage_em_eval,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);

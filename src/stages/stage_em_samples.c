@@ -65,7 +65,7 @@ static const prc_opt_spec em_opts[] = {
   {"em_vmd_kmax", PRC_OPT_INT, "6", PRC_NO_RANGE, "VMD adaptive K: largest K tried (<= 32)"},
   {"em_vmd_err_max", PRC_OPT_REAL, "0.1", PRC_NO_RANGE, "VMD adaptive K: reconstruction threshold (relative RMS)"},
   {"em_vmd_sep_min", PRC_OPT_REAL, "0.1", PRC_NO_RANGE, "VMD adaptive K: minimum relative separation of centre frequencies"},
-  {"em_vmd_corr_rel", PRC_OPT_REAL, "0.5", PRC_NO_RANGE,
+  {"em_vmd_corr_rel", PRC_OPT_REAL, "0.3", PRC_NO_RANGE,
    "VMD split: keep a mode if its correlation with the sample >= corr_rel x the largest (signal-dominated modes)"},
   {"em_vmd_corr_abs", PRC_OPT_REAL, "0", PRC_NO_RANGE, "VMD split: ... and >= corr_abs"},
   {"em_catalog", PRC_OPT_STRING, "none", PRC_NO_RANGE, "label: catalog (catalog.h5 of import-catalog or synth)"},

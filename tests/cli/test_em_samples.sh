@@ -29,6 +29,28 @@ if out=$(/usr/bin/python3 tests/oracle/em_samples_oracle.py "$ST" "$TMP/v1" "${O
 expect train 0 'val' -- $PRC_MPIRUN -n 2 $P train -train_model inputs/models/msrcnn.model -train_defines CH=2,LEN=64,CLASSES=3 \
   -train_data "$TMP/p/trainset.h5" -train_val "$TMP/p/valset.h5" -train_epochs 1 -train_batch 9 -train_micro_batch 3 -train_png false \
   -quiet -out_dir "$TMP/t"
+# em-eval: the model predicts the validation set again; same accuracy as train's validation, any rank count
+for np in 1 2; do
+  expect "eval_np$np" 0 'accuracy' -- $PRC_MPIRUN -n $np $P em-eval -em_eval_models "$TMP/t/model.h5,$TMP/t/model.h5" -em_eval_data "$TMP/p/valset.h5" \
+    -em_eval_x -5,5 -em_eval_series a,b -out_dir "$TMP/ev$np"
+done
+h5same eval_np1_vs_np2 "$TMP/ev1/em_eval.h5" "$TMP/ev2/em_eval.h5"
+va=$(grep -oE 'validation loss [0-9.]+ accuracy [0-9.]+' "$TMP/train.out" | tail -n 1 | awk '{print $5}')
+ea=$(grep -oE 'accuracy [0-9.]+ \(9 test' "$TMP/eval_np1.out" | head -n 1 | awk '{print $2}')
+[ -n "$va" ] && [ "$va" = "$ea" ] && ok eval_equals_train || fail eval_equals_train "train validation accuracy '$va', em-eval '$ea'"
+if out=$(/usr/bin/python3 - "$TMP/ev1/em_eval.h5" <<'PY' 2>&1
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+c, a, n = f["confusion"][:], f["accuracy"][:], f["n"][:]
+assert c.shape == (2, 3, 3) and (c.sum((1, 2)) == n).all() and (n == 9).all(), (c.shape, n)
+assert np.allclose(np.trace(c, axis1=1, axis2=2) / n, a), a
+print(f"confusion rows sum to the test size, accuracy = trace / n = {a[0]:.4f}")
+PY
+); then ok eval_confusion; echo "  # $out"; else fail eval_confusion "$out"; fi
+[ -s "$TMP/ev1/em_accuracy.png" ] && [ -s "$TMP/ev1/em_eval.md" ] && ok eval_outputs || fail eval_outputs "no em_accuracy.png / em_eval.md"
+expect eval_bad_count 2 'expected 2 numbers' -- $P em-eval -em_eval_models "$TMP/t/model.h5,$TMP/t/model.h5" -em_eval_data "$TMP/p/valset.h5" -em_eval_x 1 -out_dir "$TMP/be1"
+expect eval_bad_kind 1 'not a training/test set' -- $P em-eval -em_eval_models "$TMP/t/model.h5" -em_eval_data "$ST" -em_eval_x 1 -out_dir "$TMP/be2"
+expect eval_bad_model 1 'nope.h5' -- $P em-eval -em_eval_models "$TMP/nope.h5" -em_eval_data "$TMP/p/valset.h5" -em_eval_x 1 -out_dir "$TMP/be4"
 # catalog labels: every window's class recomputed from the catalog
 expect label 0 'label: [0-9]+ windows' -- $PRC_MPIRUN -n 2 $P em-samples -em_input "$ST" -em_mode label -em_catalog "$TMP/s/catalog.h5" \
   -em_len 96 -em_stride 48 -em_radius_km 150 -em_horizon_days 5 -em_class_mags 3,4.5,6,7,8 -em_val_fraction 0.2 -out_dir "$TMP/l"
@@ -60,6 +82,8 @@ assert counts[1:].sum() > 0, "no window labelled with an event: the test cannot 
 print(f"{tot} windows, classes {counts.tolist()}")
 PY
 ); then ok label_oracle; echo "  # $out"; else fail label_oracle "$out"; fi
+expect eval_bad_shape 1 'input shape' -- $P em-eval -em_eval_models "$TMP/t/model.h5" -em_eval_data "$TMP/l/valset.h5" -em_eval_x 1 -out_dir "$TMP/be3"
+if ls "$TMP"/be*/em_eval.h5* >/dev/null 2>&1; then fail eval_no_output "$(ls "$TMP"/be*)"; else ok eval_no_output; fi
 # real data: the CBI and MMB 1-minute records block-averaged to 2 h as base records
 G="${PRC_SHARED_DATA:-../shared/data}/geomag"
 if [ ! -f "$G/cbi_2011-03_1min.iaga2002" ] || [ ! -f "$G/mmb_2011-03_1min.iaga2002" ]; then skip real_geomag "no $G"; else
