@@ -28,6 +28,8 @@ extern const prc_stage prc_stage_cluster;
 extern const prc_stage prc_stage_train;
 extern const prc_stage prc_stage_em_samples;
 extern const prc_stage prc_stage_em_eval;
+extern const prc_stage prc_stage_online;
+extern const prc_stage prc_stage_tree;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -45,6 +47,8 @@ static const prc_stage *const stages[] = {
   &prc_stage_train,
   &prc_stage_em_samples,
   &prc_stage_em_eval,
+  &prc_stage_online,
+  &prc_stage_tree,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
