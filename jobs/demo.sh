@@ -25,6 +25,13 @@ run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
+# paper 000 (docs/EM.md), small versions of results 1-3 on the demo stations
+echo "== em"
+SNRS="-20 20" PER_CLASS=40 EPOCHS=8 BASE="$out/synth/stations.h5" jobs/em_snr.sh "$np" "$out/em" 2>&1 | tee "$out/em.log"
+echo "== em_online"
+PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
+  ONLINE_ARGS="-online_window 50 -online_windows 3 -online_epochs_init 8 -online_epochs_inc 3 -online_epochs_router 3" \
+  jobs/em_online.sh "$np" "$out/em_online" 2>&1 | tee "$out/em_online.log"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -32,7 +39,7 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst indicators study cluster train; do
+  for s in selftest synth vmd rst indicators study cluster train em em_online; do
     echo
     echo "## $s"
     echo
@@ -47,5 +54,5 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
   done
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train "$out"/em "$out"/em_online
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

@@ -68,10 +68,13 @@ static const prc_opt_spec online_opts[] = {
   {"online_epochs_init", PRC_OPT_INT, "20", 1, 1e6, "epochs of the initial model (and of each retraining from scratch)"},
   {"online_epochs_inc", PRC_OPT_INT, "5", 1, 1e6, "epochs of a fine-tuning or a clone's training on a window"},
   {"online_epochs_router", PRC_OPT_INT, "5", 1, 1e6, "epochs of a router's training on its children's memories"},
+  {"online_router_samples", PRC_OPT_INT, "2400", 2, 1e9, "a router is trained on this many samples, balanced over its children"},
   {"online_batch", PRC_OPT_INT, "32", 1, 1e6, "global batch"},
   {"online_micro_batch", PRC_OPT_INT, "8", 1, 1e6, "micro-batch (divides the batch; fixes the arithmetic, not the rank count)"},
   {"online_lr", PRC_OPT_REAL, "0.003", 1e-9, 10, "AdamW learning rate of the initial model, retrainings and routers"},
-  {"online_lr_inc", PRC_OPT_REAL, "0.001", 1e-9, 10, "AdamW learning rate of fine-tuning and clone training"},
+  {"online_lr_inc", PRC_OPT_REAL, "0.0001", 1e-9, 10, "AdamW learning rate of fine-tuning and clone training"},
+  {"online_freeze_bn", PRC_OPT_BOOL, "true", PRC_NO_RANGE,
+   "fine-tuning and clone training keep the batch-norm running statistics of the model before the update (else they adapt to the window)"},
   {"online_weight_decay", PRC_OPT_REAL, "0.01", 0, 10, "AdamW decoupled weight decay"},
   {"online_compare", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "also evaluate the initial model and retrain from scratch after every window (results 2)"},
   {"online_resume", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "continue from <out_dir>/online_tree.h5 if it holds an unfinished run of the same options"},
@@ -181,7 +184,7 @@ typedef struct {
   char                 dbuf[4096];
   char                *defs[66];
   int                  ndefs, C, F;
-  int                  B, mb;
+  int                  B, mb, freeze_bn;
   double               wd;
   prc_online_loss_conf lc;
   uint64_t             seed;
@@ -335,7 +338,7 @@ static PetscErrorCode fit(env *E, prc_model *m, int nout, prc_model *teacher, co
       prc_dp_seg seg[3] = {{.n = np, .f = gl, .out_f = g}, {.n = nb, .f = bl, .out_f = bm}, {.n = 1, .d = ll, .out_d = &lmean}};
       PetscCall(prc_dp_mean_exact(ctx->comm, "gradient of an online model", M, nloc, nb ? 3 : 2, nb ? seg : (prc_dp_seg[]){seg[0], seg[2]}, 0, NULL));
       PrcCallK(prc_optim_step(opt, prc_model_params(m), g, lr));
-      memcpy(prc_model_buffers(m), bm, sizeof(float) * nb);
+      memcpy(prc_model_buffers(m), teacher && E->freeze_bn ? buf0 : bm, sizeof(float) * nb);
       loss = lmean;
     }
   }
@@ -673,7 +676,7 @@ static PetscErrorCode online_run(prc_ctx *ctx)
   const prc_opts *o = ctx->opts;
   const char     *od = prc_opts_string(o, "out_dir");
   env             E = {.ctx = ctx, .spec = prc_opts_string(o, "online_model"), .F = (int)prc_opts_int(o, "online_features"), .B = (int)prc_opts_int(o, "online_batch"),
-                       .mb = (int)prc_opts_int(o, "online_micro_batch"), .wd = prc_opts_real(o, "online_weight_decay"),
+                       .mb = (int)prc_opts_int(o, "online_micro_batch"), .freeze_bn = prc_opts_bool(o, "online_freeze_bn"), .wd = prc_opts_real(o, "online_weight_decay"),
                        .lc = {prc_opts_real(o, "online_lambda1"), prc_opts_real(o, "online_lambda2"), prc_opts_real(o, "online_omega")},
                        .seed = (uint64_t)prc_opts_int(o, "seed")};
   PetscFunctionBeginUser;
@@ -801,17 +804,20 @@ static PetscErrorCode online_run(prc_ctx *ctx)
         tnode *pp = &T.node[p];
         PetscCheck(pp->nchild < MAXCHILD, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "node %d would have more than %d children", p, MAXCHILD);
         pp->child[pp->nchild++] = c;
-        /* the router: retrained from its initialisation on the children's memories */
-        int64_t tot = 0;
-        for (int q = 0; q < pp->nchild; q++) tot += subtree_nmem(&T, pp->child[q]);
-        int64_t *rid;
+        /* the router: retrained from its initialisation on the children's memories, balanced:
+         * every child contributes Rn = min(largest memory, -online_router_samples / children)
+         * samples (an evenly spaced subset of a larger memory, a larger one cycled) */
+        int64_t big = 0, Rn;
+        for (int q = 0; q < pp->nchild; q++) big = PetscMax(big, subtree_nmem(&T, pp->child[q]));
+        Rn = PetscMin(big, prc_opts_int(o, "online_router_samples") / pp->nchild);
+        Rn = PetscMax(Rn, 1);
+        int64_t tot = Rn * pp->nchild, *rid, *cm;
         int32_t *rl;
-        PetscCall(PetscMalloc2(tot, &rid, tot, &rl));
-        int64_t off = 0;
+        PetscCall(PetscMalloc3(tot, &rid, tot, &rl, big + 1, &cm));
         for (int q = 0; q < pp->nchild; q++) {
-          int64_t s0 = off;
-          subtree_mem(&T, pp->child[q], rid, &off);
-          for (int64_t i = s0; i < off; i++) rl[i] = q;
+          int64_t m = 0;
+          subtree_mem(&T, pp->child[q], cm, &m);
+          for (int64_t i = 0; i < Rn; i++) rid[q * Rn + i] = cm[m >= Rn ? (i * m) / Rn : i % m], rl[q * Rn + i] = q;
         }
         if (pp->m) prc_model_destroy(pp->m);
         pp->nout = pp->nchild;
@@ -821,7 +827,7 @@ static PetscErrorCode online_run(prc_ctx *ctx)
         Ec.lc = ce_only;
         double tr;
         PetscCall(fit(&Ec, pp->m, pp->nout, NULL, rid, rl, tot, e_rt, lr, prc_hash4(E.seed, 5, (uint64_t)w, (uint64_t)p), &tr, NULL));
-        PetscCall(PetscFree2(rid, rl));
+        PetscCall(PetscFree3(rid, rl, cm));
         t += tr;
         snprintf(act + strlen(act), sizeof act - strlen(act), "%sleaf %d acc %.3f on %lld: %s -> clone %d under %d", act[0] ? "; " : "", v, acc, (long long)k,
                  fl ? "flagged" : "below alpha", c, p);
