@@ -5,7 +5,10 @@
 # em-eval predicts every test set with its model and draws the curves.
 # Usage: jobs/em_snr.sh [NRANKS] [OUT]   (defaults 2, outputs/em_snr)
 # Environment: BASE (station set of the base records; default: run synth with inputs/demo.opts),
-#   SNRS ("-20 -10 0 10 20"), PER_CLASS (200), EPOCHS (30), SAMPLES_ARGS / TRAIN_ARGS (extra options).
+#   SNRS ("-20 -10 0 10 20"), PER_CLASS (200), EPOCHS (30), SAMPLES_ARGS / TRAIN_ARGS (extra options),
+#   INDEP_PER_CLASS (40): an independent test set per SNR (other seed: other class records, segments and
+#   noise; the validation samples share their class records with the training samples), REUSE=1: keep
+#   models already trained in OUT (only the test sets and the evaluation are redone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/env.sh
@@ -27,13 +30,18 @@ for snr in $SNRS; do
   for v in false true; do
     tag="snr${snr}_vmd${v}"
     echo "== SNR $snr dB, VMD $v: em-samples, train ($(( $(date +%s) - t0 )) s so far)"
+    if [ "${REUSE:-0}" != 1 ] || [ ! -s "$out/$tag/train/model.h5" ]; then
     run "samples_$tag" em-samples -options_file inputs/em_samples.opts -em_input "$BASE" -em_snr_db "$snr" -em_vmd "$v" \
       -em_per_class "$PER_CLASS" ${SAMPLES_ARGS:-} -out_dir "$out/$tag"
     run "train_$tag" train -options_file inputs/em_train.opts -train_data "$out/$tag/trainset.h5" -train_val "$out/$tag/valset.h5" \
       -train_epochs "$EPOCHS" -train_png false ${TRAIN_ARGS:-} -out_dir "$out/$tag/train"
+    fi
     grep -E '^\[train\] done' "$out/train_$tag.log" | sed 's/^/   /'
-    models+=("$out/$tag/train/model.h5"); data+=("$out/$tag/valset.h5"); xs+=("$snr")
-    series+=("$([ "$v" = true ] && echo with_VMD || echo without_VMD)")
+    run "indep_$tag" em-samples -options_file inputs/em_samples.opts -em_input "$BASE" -em_snr_db "$snr" -em_vmd "$v" \
+      -em_per_class "${INDEP_PER_CLASS:-40}" -em_val_fraction 0 -seed 4242 -em_png false ${SAMPLES_ARGS:-} -out_dir "$out/$tag/indep"
+    s="$([ "$v" = true ] && echo with_VMD || echo without_VMD)"
+    models+=("$out/$tag/train/model.h5" "$out/$tag/train/model.h5"); data+=("$out/$tag/valset.h5" "$out/$tag/indep/trainset.h5")
+    xs+=("$snr" "$snr"); series+=("$s" "${s}_independent_test")
   done
 done
 join() { local IFS=,; echo "$*"; }
