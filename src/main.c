@@ -30,6 +30,7 @@ extern const prc_stage prc_stage_em_samples;
 extern const prc_stage prc_stage_em_eval;
 extern const prc_stage prc_stage_online;
 extern const prc_stage prc_stage_tree;
+extern const prc_stage prc_stage_em_fusion;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -49,6 +50,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_em_eval,
   &prc_stage_online,
   &prc_stage_tree,
+  &prc_stage_em_fusion,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
