@@ -36,6 +36,13 @@ run train_detect train -options_file inputs/train_detect_demo.opts -train_data "
 run detect detect -options_file inputs/detect_demo.opts -detect_model "$out/train_detect/model.h5" \
   -detect_waveforms "$out/synth_waves_test/waveforms.h5" -detect_catalog "$out/synth_waves_test/events.h5" \
   -detect_testset "$out/windows/windows_test.h5" -out_dir "$out/detect"
+# paper 000 (docs/EM.md), small versions of results 1-3 on the demo stations
+echo "== em"
+SNRS="-20 20" PER_CLASS=40 EPOCHS=8 BASE="$out/synth/stations.h5" jobs/em_snr.sh "$np" "$out/em" 2>&1 | tee "$out/em.log"
+echo "== em_online"
+PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
+  ONLINE_ARGS="-online_window 50 -online_windows 3 -online_epochs_init 8 -online_epochs_inc 3 -online_epochs_router 3" \
+  jobs/em_online.sh "$np" "$out/em_online" 2>&1 | tee "$out/em_online.log"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -43,7 +50,7 @@ run detect detect -options_file inputs/detect_demo.opts -detect_model "$out/trai
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst indicators study cluster train synth_waves synth_waves_test windows train_detect detect; do
+  for s in selftest synth vmd rst indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
     echo
     echo "## $s"
     echo
@@ -59,5 +66,5 @@ run detect detect -options_file inputs/detect_demo.opts -detect_model "$out/trai
 } >"$out/REPORT.md"
 echo "== outputs:"
 ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
-  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect
+  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

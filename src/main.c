@@ -29,6 +29,11 @@ extern const prc_stage prc_stage_train;
 extern const prc_stage prc_stage_windows;
 extern const prc_stage prc_stage_detect;
 extern const prc_stage prc_stage_synth_waves;
+extern const prc_stage prc_stage_em_samples;
+extern const prc_stage prc_stage_em_eval;
+extern const prc_stage prc_stage_online;
+extern const prc_stage prc_stage_tree;
+extern const prc_stage prc_stage_em_fusion;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -47,6 +52,11 @@ static const prc_stage *const stages[] = {
   &prc_stage_detect,
   &prc_stage_vmd,
   &prc_stage_train,
+  &prc_stage_em_samples,
+  &prc_stage_em_eval,
+  &prc_stage_online,
+  &prc_stage_tree,
+  &prc_stage_em_fusion,
   &prc_stage_selftest,
 };
 static const int              nstages = (int)(sizeof stages / sizeof stages[0]);
