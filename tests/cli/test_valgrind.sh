@@ -20,6 +20,7 @@ vg synth synth "${S[@]}" -synth_png true -out_dir "$TMP/vs"
 vg rst rst -rst_input "$TMP/s/lst.h5" -rst_catalog "$TMP/s/catalog.h5" -rst_min_samples 2 -rst_png_maps 1 -quiet -out_dir "$TMP/vr"
 vg vmd vmd -vmd_input "$TMP/s/stations.h5" -vmd_kmax 3 -vmd_max_iter 50 -vmd_png 1 -quiet -out_dir "$TMP/vv"
 vg cluster cluster -cluster_catalog "$TMP/s/catalog.h5" -cluster_k 3 -cluster_replicates 2 -quiet -out_dir "$TMP/vc"
+vg thermal_samples thermal-samples -thermal_input "$TMP/s/lst.h5" -thermal_catalog "$TMP/s/catalog.h5" -thermal_mmin 2.5 -thermal_size 6 -thermal_days 3,4 -quiet -out_dir "$TMP/vts"
 vg train train -options_file inputs/train_demo.opts -train_synthetic 128 -train_epochs 1 -train_batch 16 -train_micro_batch 8 \
   -train_defines CLASSES=4,LEN=32 -train_lr_schedule constant -train_checkpoint_every 4 -train_resume false -quiet -out_dir "$TMP/vt"
 vg selftest selftest -selftest_n 24 -selftest_nb 8 -out_dir "$TMP/vst"
