@@ -25,6 +25,13 @@ run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
+# thermal forecasting of paper 001, small version of jobs/thermal_forecast.sh (docs/THERMAL.md): CENC M >= 5
+# epicentres of western China 2006-2016 (a synthetic ETAS catalog when ../shared/data is absent) over a
+# 32 km synthetic LST stack with and without injected anomalies, 3- and 5-day windows, three models
+echo "== thermal"
+tf_cat=${PRC_SHARED_DATA:-../shared/data}/catalogs/cenc_china_1970-2024.csv
+[ -f "$tf_cat" ] || tf_cat=none
+OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS=3,5 BOOT=500 jobs/thermal_forecast.sh 2>&1 | tee "$out/thermal.log"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -45,7 +52,15 @@ run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -trai
       echo "![${p##*/}]($s/${p##*/})"
     done
   done
+  echo
+  echo "## thermal (paper 001: thermal-samples, train, thermal-forecast)"
+  echo
+  echo "Samples: the last image before 4 earthquakes (top) and of 4 quiet groups (bottom), 5-day window:"
+  echo
+  echo "![thermal_samples_N5.png](thermal/samples_main/thermal_samples_N5.png)"
+  echo
+  sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train "$out"/thermal/forecast
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

@@ -57,15 +57,18 @@ void prc_ts_event_groups(const prc_ts_grid *g, const double *et, const double *e
 int prc_ts_event_near(const prc_ts_grid *g, const double *et, const double *elat, const double *elon, const double *emag, size_t ne,
                       double mmin, int row, int col, int W, double t0, double t1);
 
-/* nq quiet groups of window N: candidate q, try k draws (col, row, last) from the counter
- * hash (seed, 0x71C0 + N, q, k): col uniform in [0, nx), row in [0, ny), last uniform over
+/* nq quiet groups of window N: candidate q, try k draws (place, last) from the counter
+ * hash (seed, 0x71C0 + N, q, k): the place is col uniform in [0, nx), row in [0, ny) when
+ * ncentres = 0, else one of the ncentres given centres (crow[i], ccol[i]) chosen uniformly
+ * (e.g. the earthquake groups' centres: quiet crops then have the spatial distribution of
+ * the earthquake crops); last uniform over
  * the steps with time in [t_start, t_end] whose N−1 images are all in that span; accepted
  * when !prc_ts_event_near over [time[first] − guard, time[last] + 1 day + guard). Returns 1
  * (prc_seterr) when a candidate finds no quiet place in max_tries draws or the span holds
  * fewer than N−1 steps. Pure function of its arguments. */
 int prc_ts_quiet_groups(const prc_ts_grid *g, const double *et, const double *elat, const double *elon, const double *emag,
                         size_t ne, double mmin, double t_start, double t_end, int N, int W, double guard_days, size_t nq,
-                        uint64_t seed, int max_tries, prc_ts_group *out);
+                        const int *crow, const int *ccol, size_t ncentres, uint64_t seed, int max_tries, prc_ts_group *out);
 
 /* Splits: set[i] = 0 train, 1 test.
  * Time: groups with time < T train, ≥ T test; T = *t_split if finite on input, else the

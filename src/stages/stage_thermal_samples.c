@@ -42,6 +42,8 @@ static const prc_opt_spec ts_opts[] = {
    "time split: first test day (date), or auto (the time that leaves -thermal_test_fraction of the groups for the test)"},
   {"thermal_scale", PRC_OPT_STRING, "zscore", PRC_NO_RANGE,
    "per-image scaling: zscore ((v-mean)/sd of the valid pixels), minmax (to [0,1]) or none (kelvin); no-data pixels become 0 after it"},
+  {"thermal_quiet_places", PRC_OPT_STRING, "epicentres", PRC_NO_RANGE,
+   "centres of quiet crops: epicentres (the centre of a random earthquake group: the same spatial distribution) or uniform (any pixel)"},
   {"thermal_max_tries", PRC_OPT_INT, "10000", 1, 1e9, "draws per quiet group before giving up"},
   {"thermal_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write thermal_samples_N<N>.png (last images of earthquake and quiet groups)"},
 };
@@ -83,6 +85,8 @@ static void ts_validate(prc_opts *o)
   if (strcmp(sp, "time") && strcmp(sp, "random")) prc_opts_violation(o, "-thermal_split '%s': expected time or random", sp);
   if (strcmp(sc, "zscore") && strcmp(sc, "minmax") && strcmp(sc, "none"))
     prc_opts_violation(o, "-thermal_scale '%s': expected zscore, minmax or none", sc);
+  const char *qp = prc_opts_string(o, "thermal_quiet_places");
+  if (strcmp(qp, "epicentres") && strcmp(qp, "uniform")) prc_opts_violation(o, "-thermal_quiet_places '%s': expected epicentres or uniform", qp);
   const char *st = prc_opts_string(o, "thermal_split_time");
   if (strcmp(st, "auto") && prc_time_parse(st, &t)) prc_opts_violation(o, "-thermal_split_time: %s", prc_lasterr());
   if (strcmp(st, "auto") && strcmp(sp, "time")) prc_opts_violation(o, "-thermal_split_time needs -thermal_split time");
@@ -153,7 +157,7 @@ typedef struct {
   const prc_catalog *c;
   int                W, N;
   prc_ts_scaling     scaling;
-  const char        *split, *scale_name;
+  const char        *split, *scale_name, *places;
   double             t_split, f, ratio, guard, mmin;
   size_t             n_eq, n_quiet; /* groups of this window over both sets */
 } writer;
@@ -263,6 +267,7 @@ static PetscErrorCode write_set(writer *w, const prc_ts_group *G, const size_t *
   PetscCall(prc_h5_attr_double(f.fid, "mmin", w->mmin));
   PetscCall(prc_h5_attr_double(f.fid, "ratio", w->ratio));
   PetscCall(prc_h5_attr_double(f.fid, "guard_days", w->guard));
+  PetscCall(prc_h5_attr_str(f.fid, "quiet_places", w->places));
   PetscCall(prc_h5_attr_int(f.fid, "groups", (long long)ng));
   PetscCall(prc_h5_attr_int(f.fid, "groups_earthquake", (long long)neq));
   PetscCall(prc_h5_attr_int(f.fid, "groups_quiet", (long long)(ng - neq)));
@@ -355,16 +360,20 @@ static PetscErrorCode ts_run(prc_ctx *ctx)
                "'%s': no event with M >= %g in the span and the grid of '%s' with %d daily images before it (%zu outside the grid, %zu too "
                "early or late)",
                cat, mmin, in, N - 1, nos, noi);
-    size_t nq = (size_t)llround((double)ne / ratio);
-    int    rc = prc_ts_quiet_groups(&g, c.time, c.lat, c.lon, c.mag, c.n, mmin, t_start, t_end, N, W, guard, nq,
-                                    (uint64_t)prc_opts_int(o, "seed"), (int)prc_opts_int(o, "thermal_max_tries"), G + ne);
+    size_t nq = (size_t)llround((double)ne / ratio), ncen = strcmp(prc_opts_string(o, "thermal_quiet_places"), "uniform") ? ne : 0;
+    int   *crow, *ccol;
+    PetscCall(PetscMalloc2(ne, &crow, ne, &ccol));
+    for (size_t i = 0; i < ne; i++) crow[i] = G[i].row, ccol[i] = G[i].col;
+    int rc = prc_ts_quiet_groups(&g, c.time, c.lat, c.lon, c.mag, c.n, mmin, t_start, t_end, N, W, guard, nq, crow, ccol, ncen,
+                                 (uint64_t)prc_opts_int(o, "seed"), (int)prc_opts_int(o, "thermal_max_tries"), G + ne);
+    PetscCall(PetscFree2(crow, ccol));
     PetscCheck(!rc, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "'%s': %s", in, prc_lasterr());
     size_t n = ne + nq;
     double t_split = NAN;
     if (strcmp(prc_opts_string(o, "thermal_split_time"), "auto")) prc_time_parse(prc_opts_string(o, "thermal_split_time"), &t_split);
     rc = strcmp(split, "time") ? prc_ts_split_random(G, n, f, (uint64_t)prc_opts_int(o, "seed"), set) : prc_ts_split_time(G, n, f, &t_split, set);
     PetscCheck(!rc, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "window %d: %s", N, rc ? prc_lasterr() : "");
-    writer wr = {ctx, &S, &g, &c, W, N, sc, split, scale, t_split, f, ratio, guard, mmin, ne, nq};
+    writer wr = {ctx, &S, &g, &c, W, N, sc, split, scale, prc_opts_string(o, "thermal_quiet_places"), t_split, f, ratio, guard, mmin, ne, nq};
     prc_progress prog;
     double       done = 0;
     prc_progress_start(&prog, ctx->comm, "thermal-samples", "groups", "groups", (double)((n + (size_t)ctx->size - 1) / (size_t)ctx->size),

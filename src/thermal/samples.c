@@ -100,7 +100,7 @@ int prc_ts_event_near(const prc_ts_grid *g, const double *et, const double *elat
 
 int prc_ts_quiet_groups(const prc_ts_grid *g, const double *et, const double *elat, const double *elon, const double *emag,
                         size_t ne, double mmin, double t_start, double t_end, int N, int W, double guard_days, size_t nq,
-                        uint64_t seed, int max_tries, prc_ts_group *out)
+                        const int *crow, const int *ccol, size_t ncentres, uint64_t seed, int max_tries, prc_ts_group *out)
 {
   int s0 = step_before(g, t_start) + 1, s1 = step_before(g, t_end + 1e-3); /* steps with t_start <= tim <= t_end */
   int lo = s0 + N - 2, span = s1 - lo + 1;
@@ -113,6 +113,11 @@ int prc_ts_quiet_groups(const prc_ts_grid *g, const double *et, const double *el
       int      col = (int)(prc_hash_uniform(seed, a, q, c) * g->nx), row = (int)(prc_hash_uniform(seed, a, q, c + 1) * g->ny);
       int      last = lo + (int)(prc_hash_uniform(seed, a, q, c + 2) * span);
       col = col < g->nx ? col : g->nx - 1, row = row < g->ny ? row : g->ny - 1, last = last <= s1 ? last : s1;
+      if (ncentres) {
+        size_t i = (size_t)(prc_hash_uniform(seed, a, q, c) * (double)ncentres);
+        i = i < ncentres ? i : ncentres - 1;
+        row = crow[i], col = ccol[i];
+      }
       double t0 = g->tim[last - (N - 2)] - guard_days * PRC_DAY, t1 = g->tim[last] + PRC_DAY + guard_days * PRC_DAY;
       if (prc_ts_event_near(g, et, elat, elon, emag, ne, mmin, row, col, W, t0, t1)) continue;
       out[q] = (prc_ts_group){0, -1, row, col, last, g->tim[last]};

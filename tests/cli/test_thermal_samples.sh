@@ -27,9 +27,9 @@ oracle oracle_N5_time "$TMP/o1" 5 zscore time
 if $PY tests/oracle/thermal_samples_oracle.py "$TMP/s/lst.h5" "$TMP/s/catalog.h5" "$TMP/o1/thermal_N5_train.h5" "$TMP/o1/thermal_N5_test.h5" \
     N=5 W=16 mmin=4.2 ratio=3 guard=10 scale=zscore split=time f=0.25 >/dev/null 2>&1; then fail oracle_can_fail "accepted mmin 4.2"; else ok oracle_can_fail; fi
 # random split, min-max and unscaled images, another ratio, window, span and guard; smaller crops at the edges
-expect random 0 'random split' -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_days 7 -thermal_split random -thermal_scale minmax -thermal_ratio 2 -thermal_guard_days 3 -thermal_size 9 -seed 9 -out_dir "$TMP/r"
+expect random 0 'random split' -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_days 7 -thermal_split random -thermal_scale minmax -thermal_ratio 2 -thermal_guard_days 3 -thermal_size 9 -thermal_quiet_places uniform -seed 9 -out_dir "$TMP/r"
 if out=$($PY tests/oracle/thermal_samples_oracle.py "$TMP/s/lst.h5" "$TMP/s/catalog.h5" "$TMP/r/thermal_N7_train.h5" "$TMP/r/thermal_N7_test.h5" \
-    N=7 W=9 mmin=4 ratio=2 guard=3 scale=minmax split=random f=0.25 2>&1); then ok oracle_random_minmax; echo "  # $out"; else fail oracle_random_minmax "$out"; fi
+    N=7 W=9 mmin=4 ratio=2 guard=3 scale=minmax split=random f=0.25 places=uniform 2>&1); then ok oracle_random_minmax; echo "  # $out"; else fail oracle_random_minmax "$out"; fi
 S0=$(date -u -d 2010-03-01 +%s); S1=$(( $(date -u -d 2010-12-31 +%s) + 86399 ))
 expect span 0 'time split at 2010-09-01' -- $P thermal-samples "${A[@]}" -thermal_days 4 -thermal_scale none -thermal_test_fraction 0.4 -thermal_start 2010-03-01 -thermal_end 2010-12-31 -thermal_split_time 2010-09-01 -thermal_png false -out_dir "$TMP/p"
 if out=$($PY tests/oracle/thermal_samples_oracle.py "$TMP/s/lst.h5" "$TMP/s/catalog.h5" "$TMP/p/thermal_N4_train.h5" "$TMP/p/thermal_N4_test.h5" \
@@ -43,13 +43,14 @@ done
 expect bad_days 2 "thermal_days: '1' is not a window" -- $P thermal-samples "${A[@]}" -thermal_days 1,5 -out_dir "$TMP/b1"
 expect bad_days_twice 2 'window 5 given twice' -- $P thermal-samples "${A[@]}" -thermal_days 5,5 -out_dir "$TMP/b2"
 expect bad_split 2 "thermal_split 'kfold'" -- $P thermal-samples "${A[@]}" -thermal_split kfold -out_dir "$TMP/b3"
+expect bad_places 2 "thermal_quiet_places 'anywhere'" -- $P thermal-samples "${A[@]}" -thermal_quiet_places anywhere -out_dir "$TMP/b15"
 expect bad_scale 2 "thermal_scale 'log'" -- $P thermal-samples "${A[@]}" -thermal_scale log -out_dir "$TMP/b4"
 expect bad_split_time 2 'needs -thermal_split time' -- $P thermal-samples "${A[@]}" -thermal_split random -thermal_split_time 2010-06-01 -out_dir "$TMP/b5"
 expect bad_missing 1 'nope.h5' -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_input "$TMP/nope.h5" -out_dir "$TMP/b6"
 expect bad_kind 1 "is not an LST stack" -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_input "$TMP/s/catalog.h5" -out_dir "$TMP/b7"
 expect bad_catalog 1 'catalog' -- $P thermal-samples "${A[@]}" -thermal_catalog "$TMP/s/lst.h5" -out_dir "$TMP/b8"
 expect bad_no_events 1 'no event with M >= 9' -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_mmin 9 -out_dir "$TMP/b9"
-expect bad_no_quiet 1 'no place and time without an M >= 2' -- $P thermal-samples "${A[@]}" -thermal_mmin 2 -thermal_size 64 -thermal_max_tries 50 -out_dir "$TMP/b10"
+expect bad_no_quiet 1 'no place and time without an M >= 2' -- $P thermal-samples "${A[@]}" -thermal_mmin 2 -thermal_size 64 -thermal_max_tries 50 -thermal_quiet_places uniform -out_dir "$TMP/b10"
 expect bad_split_empty 1 'leaves the test set empty' -- $P thermal-samples "${A[@]}" -thermal_split_time 2030-01-01 -out_dir "$TMP/b11"
 expect bad_var 1 "no dataset /ndvi" -- $P thermal-samples "${A[@]}" -thermal_var ndvi -out_dir "$TMP/b12"
 # a stack with a missing day, one with an irregular longitude axis

@@ -3,7 +3,8 @@
 
 usage: thermal_samples_oracle.py LST.h5 CATALOG.h5 TRAIN.h5 TEST.h5 key=value...
 keys: N, W, mmin, ratio, guard, scale (zscore|minmax|none), split (time|random), f,
-      start, end (UTC seconds; default the stack's span), split_time (UTC seconds or auto)
+      start, end (UTC seconds; default the stack's span), split_time (UTC seconds or auto),
+      places (epicentres|uniform)
 
 Recomputes from the stack and the catalog, without the product's code:
   * which events make earthquake groups (M >= mmin, in the span, epicentre in a grid pixel,
@@ -141,6 +142,9 @@ def main():
         # rows sorted by group time
         gt = [g[6] for g in groups if g[0] == si]
         assert all(a <= b for a, b in zip(gt, gt[1:])), f"{path}: groups not in time order"
+    if kv.get("places", "epicentres") == "epicentres":
+        centres = {(g[3], g[4]) for g in groups if g[1] == 1}
+        assert all((g[3], g[4]) in centres for g in groups if g[1] == 0), "a quiet crop is not centred on an earthquake group's centre"
     eqs = sorted(g[2] for g in groups if g[1] == 1)
     assert eqs == sorted(want), f"earthquake groups {len(eqs)} vs expected {len(want)}"
     nq = sum(1 for g in groups if g[1] == 0)
