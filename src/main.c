@@ -28,6 +28,7 @@ extern const prc_stage prc_stage_cluster;
 extern const prc_stage prc_stage_train;
 extern const prc_stage prc_stage_thermal_samples;
 extern const prc_stage prc_stage_thermal_forecast;
+extern const prc_stage prc_stage_thermal_gan;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -43,6 +44,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_cluster,
   &prc_stage_vmd,
   &prc_stage_thermal_samples,
+  &prc_stage_thermal_gan,
   &prc_stage_thermal_forecast,
   &prc_stage_train,
   &prc_stage_selftest,
