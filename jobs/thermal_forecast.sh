@@ -29,9 +29,14 @@ BATCH=${BATCH:-32}
 ANOM_RADIUS_KM=${ANOM_RADIUS_KM:-20}  # synth default (20 km at M5, growing with M)
 ANOM_AMP_K=${ANOM_AMP_K:-4}           # synth default (4 K at M5, + 4 K per magnitude unit)
 SEED=${SEED:-1}
+AUGMENT=${AUGMENT:-0}         # 1: also DCGAN augmentation (thermal-gan per class) and drsn_cw_aug trained on it; needs SIZE=11
+GAN_STEPS=${GAN_STEPS:-300}
+GAN_DEFINES=${GAN_DEFINES:-NZ=16,G1=32,G2=16,G3=8,G4=8,D1=8,D2=16,D3=32,D4=32,D5=64}
+GAN_D=${GAN_D:-inputs/models/dcgan_d.model}
 BOOT=${BOOT:-1000}
 # CATALOG_CSV=none: no real catalog; synth generates an ETAS catalog (SYNTH_RATE) instead
 SYNTH_RATE=${SYNTH_RATE:-0.01}   # M >= 2.5 per day per 10^4 km^2: ~80 M >= 5 over the default box and span
+if [ "$AUGMENT" = 1 ] && [ "$SIZE" != 11 ]; then echo "thermal_forecast: AUGMENT=1 needs SIZE=11 (the DCGAN specs make 11 x 11 images)" >&2; exit 1; fi
 if [ "$CATALOG_CSV" != none ] && [ ! -f "$CATALOG_CSV" ]; then
   echo "thermal_forecast: no CENC catalog at $CATALOG_CSV (set CATALOG_CSV, PRC_SHARED_DATA, or CATALOG_CSV=none for a synthetic catalog)" >&2; exit 1; fi
 mkdir -p "$OUT"
@@ -68,8 +73,20 @@ for v in main control; do
         -train_epochs "$EPOCHS" -train_batch "$BATCH" -train_micro_batch 8 -train_optimizer adam -train_lr "$LR" \
         -train_resume false -train_png false -quiet -out_dir "$OUT/runs_$v/${m}_N$n"
     done
+    if [ "$AUGMENT" = 1 ]; then # DCGAN per class, each generating twice its real count: threefold data (paper 001)
+      g=$OUT/gan_$v/N$n
+      run "gan_${v}_N${n}_eq" thermal-gan -seed "$SEED" -gan_data "$OUT/samples_$v/thermal_N${n}_train.h5" -gan_class 1 -gan_defines "$GAN_DEFINES" \
+        -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/eq"
+      run "gan_${v}_N${n}_quiet" thermal-gan -seed "$SEED" -gan_data "$g/eq/augmented.h5" -gan_class 0 -gan_defines "$GAN_DEFINES" \
+        -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/quiet"
+      run "train_${v}_drsn_cw_aug_N$n" train -seed "$SEED" -train_model inputs/models/drsn_cw.model -train_defines "SIZE=$SIZE" \
+        -train_data "$g/quiet/augmented.h5" -train_val "$OUT/samples_$v/thermal_N${n}_test.h5" \
+        -train_epochs "$EPOCHS" -train_batch "$BATCH" -train_micro_batch 8 -train_optimizer adam -train_lr "$LR" \
+        -train_resume false -train_png false -quiet -out_dir "$OUT/runs_$v/drsn_cw_aug_N$n"
+    fi
   done
 done
+[ "$AUGMENT" = 1 ] && MODELS="$MODELS,drsn_cw_aug"
 run forecast thermal-forecast -seed "$SEED" -tfc_runs "$OUT/runs_main" -tfc_samples "$OUT/samples_main" -tfc_control_runs "$OUT/runs_control" \
   -tfc_control_samples "$OUT/samples_control" -tfc_models "$MODELS" -tfc_days "$DAYS" -tfc_bootstrap "$BOOT" \
   -tfc_title "Thermal short-term forecasting (paper 001): CENC M >= $MMIN epicentres $START..$END over a synthetic LST stack" -out_dir "$OUT/forecast"

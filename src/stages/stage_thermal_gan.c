@@ -50,6 +50,8 @@ static const prc_opt_spec gan_opts[] = {
   {"gan_scale", PRC_OPT_REAL, "3", 1e-6, 1e6, "images enter the GAN as clip(x / scale, -1, 1) (tanh range) and leave times scale"},
   {"gan_checkpoint_every", PRC_OPT_INT, "0", 0, 1e9, "write checkpoints/gan_<step>.h5 every this many steps (0: only at the end)"},
   {"gan_generate", PRC_OPT_INT, "256", 1, 1e8, "generated images written to generated.h5 (and used by the validity checks)"},
+  {"gan_generate_factor", PRC_OPT_REAL, "0", 0, 1000,
+   "if > 0: generate this many times the number of real images of the class instead of -gan_generate (2 = the paper's threefold data)"},
   {"gan_augment", PRC_OPT_BOOL, "false", PRC_NO_RANGE, "also write augmented.h5: every image of -gan_data plus the generated ones"},
   {"gan_k", PRC_OPT_REAL, "2", 0.1, 100, "validity check: a pixel is anomalous where its spatially standardised value is >= k"},
   {"gan_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write gan_samples.png, gan_means.png and gan_loss.png"},
@@ -386,7 +388,8 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
   snprintf(path, sizeof path, "%s/discriminator.h5", out);
   PetscCall(write_model(ctx, path, &D, defs, T));
   /* generation (eval mode), in the input's units */
-  const size_t ng = (size_t)prc_opts_int(o, "gan_generate");
+  const double gf = prc_opts_real(o, "gan_generate_factor");
+  const size_t ng = gf > 0 ? (size_t)fmax(1.0, floor(gf * (double)nr + 0.5)) : (size_t)prc_opts_int(o, "gan_generate");
   float       *gen;
   int32_t     *gy;
   PetscCall(PetscMalloc2(ng * P, &gen, ng, &gy));
