@@ -6,7 +6,9 @@
 # crops with 3/5/7/9-day labels, train fits cnn2d, resnet2d and drsn_cw on the same data
 # and splits, thermal-forecast scores the test sets and writes THERMAL_FORECAST.md.
 #
-#   jobs/thermal_forecast.sh                  # the full run (about 15-30 min on 2 cores)
+#   jobs/thermal_forecast.sh                  # the full run (7 min on 2 cores; results in docs/THERMAL.md)
+#   SPLIT=random jobs/thermal_forecast.sh     # the paper's random 3:1 split instead of the time split
+#   AUGMENT=1 SIZE=11 jobs/thermal_forecast.sh  # plus DCGAN augmentation and drsn_cw_aug (14 min)
 #   NP=4 OUT=runs/tf jobs/thermal_forecast.sh
 # Every setting below can be given in the environment (the demo uses a small version).
 set -euo pipefail

@@ -206,7 +206,11 @@ static PetscErrorCode score_cell(prc_ctx *ctx, const char *runs, const char *sam
   PetscCall(prc_h5_attr_get_double(f, "steps_per_epoch", &spe, NULL));
   c->spe = (int)spe;
   PetscCall(read_1d(ctx->comm, f, "step_accuracy", hp, &c->step_acc, &c->nsteps));
-  PetscCall(read_1d(ctx->comm, f, "val_accuracy", hp, &c->val_acc, &c->nep));
+  if (H5Lexists(f, "val_accuracy", H5P_DEFAULT) > 0) PetscCall(read_1d(ctx->comm, f, "val_accuracy", hp, &c->val_acc, &c->nep));
+  else { /* trained without a validation set */
+    PetscCall(PetscMalloc1(1, &c->val_acc));
+    c->nep = 0;
+  }
   PetscCall(prc_h5_close(f));
   PetscFunctionReturn(0);
 }
