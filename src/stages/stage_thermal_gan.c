@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "precursor/dp.h"
@@ -48,6 +49,7 @@ static const prc_opt_spec gan_opts[] = {
   {"gan_lr", PRC_OPT_REAL, "2e-4", 1e-8, 1, "Adam learning rate of both models (DCGAN: 2e-4)"},
   {"gan_beta1", PRC_OPT_REAL, "0.5", 0, 0.999, "Adam beta1 (DCGAN: 0.5)"},
   {"gan_scale", PRC_OPT_REAL, "3", 1e-6, 1e6, "images enter the GAN as clip(x / scale, -1, 1) (tanh range) and leave times scale"},
+  {"gan_resume", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "continue from the latest complete checkpoint in <out_dir>/checkpoints (any rank count)"},
   {"gan_checkpoint_every", PRC_OPT_INT, "0", 0, 1e9, "write checkpoints/gan_<step>.h5 every this many steps (0: only at the end)"},
   {"gan_generate", PRC_OPT_INT, "256", 1, 1e8, "generated images written to generated.h5 (and used by the validity checks)"},
   {"gan_generate_factor", PRC_OPT_REAL, "0", 0, 1000,
@@ -135,7 +137,7 @@ static PetscErrorCode write_model(prc_ctx *ctx, const char *path, net *n, const 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_checkpoint(prc_ctx *ctx, const char *out, net *G, net *D, long long step)
+static PetscErrorCode write_checkpoint(prc_ctx *ctx, const char *out, net *G, net *D, long long step, const double *hist)
 {
   char      path[4200];
   prc_h5out f;
@@ -161,8 +163,72 @@ static PetscErrorCode write_checkpoint(prc_ctx *ctx, const char *out, net *G, ne
     PetscCall(prc_h5_attr_int(g, "optim_t", nets[k]->opt->t));
     H5Gclose(g);
   }
+  {
+    hsize_t dims[2] = {(hsize_t)step, 4}, st[2] = {0, 0}, c[2] = {ctx->rank ? 0 : (hsize_t)step, ctx->rank ? 0 : 4};
+    PetscCall(prc_h5_write_nd(f.fid, "history", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, st, c, hist));
+  }
   PetscCall(prc_h5_attr_int(f.fid, "complete", 1));
   PetscCall(prc_h5_commit(&f, ctx));
+  PetscFunctionReturn(0);
+}
+
+/* Latest complete checkpoint of <out>/checkpoints (rank 0 scans, the name is broadcast);
+ * *step = 0 and path "" if none. */
+static PetscErrorCode find_checkpoint(prc_ctx *ctx, const char *out, char *path, size_t len, long long *step)
+{
+  char      dir[4200], best[512] = "";
+  long long bs = 0;
+  PetscFunctionBeginUser;
+  if (!ctx->rank) {
+    snprintf(dir, sizeof dir, "%s/checkpoints", out);
+    DIR *dp = opendir(dir);
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+      long long s;
+      char      tail[8];
+      if (sscanf(e->d_name, "gan_%lld.h5%7s", &s, tail) != 1 || s <= bs) continue;
+      char p[4800];
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+      if (f < 0) continue;
+      int ok = H5Aexists(f, "complete") > 0 && H5Lexists(f, "history", H5P_DEFAULT) > 0;
+      H5Fclose(f);
+      if (ok) bs = s, snprintf(best, sizeof best, "%s", e->d_name);
+    }
+    if (dp) closedir(dp);
+  }
+  PetscCallMPI(MPI_Bcast(&bs, 1, MPI_LONG_LONG, 0, ctx->comm));
+  PetscCallMPI(MPI_Bcast(best, sizeof best, MPI_CHAR, 0, ctx->comm));
+  *step = bs;
+  snprintf(path, len, "%s%s%s", *best ? out : "", *best ? "/checkpoints/" : "", best);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode load_net(hid_t fid, const char *grp, const char *path, net *n)
+{
+  char    name[600];
+  hsize_t z[8] = {0}, d[8];
+  int     r;
+  double  t;
+  PetscFunctionBeginUser;
+  for (int i = 0; i < prc_model_ntensors(n->m); i++) {
+    int nd, sh[8], k = prc_model_tensor_kind(n->m, i);
+    snprintf(name, sizeof name, "%s/%s/%s", grp, k == 0 ? "params" : "buffers", prc_model_tensor_name(n->m, i));
+    PrcCallK(prc_model_tensor_shape(n->m, i, &nd, sh));
+    PetscCall(prc_h5_dims(fid, name, &r, d));
+    int same = r == nd;
+    for (int q = 0; same && q < nd; q++) same = d[q] == (hsize_t)sh[q];
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "checkpoint '%s': %s has another shape than the spec (other -gan_defines?)", path, name);
+    PetscCall(prc_h5_read_nd(fid, name, H5T_NATIVE_FLOAT, z, d, (k == 0 ? prc_model_params(n->m) : prc_model_buffers(n->m)) + prc_model_tensor_offset(n->m, i)));
+  }
+  hsize_t np = n->np;
+  snprintf(name, sizeof name, "%s/optim_m", grp);
+  PetscCall(prc_h5_read_nd(fid, name, H5T_NATIVE_FLOAT, z, &np, n->opt->m));
+  snprintf(name, sizeof name, "%s/optim_v", grp);
+  PetscCall(prc_h5_read_nd(fid, name, H5T_NATIVE_FLOAT, z, &np, n->opt->v));
+  hid_t g = H5Gopen2(fid, grp, H5P_DEFAULT);
+  PetscCall(prc_h5_attr_get_double(g, "optim_t", &t, NULL));
+  H5Gclose(g);
+  n->opt->t = (long long)t;
   PetscFunctionReturn(0);
 }
 
@@ -298,10 +364,25 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
   PetscCheck(mb <= 4096, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-gan_micro_batch must be <= 4096");
   for (int i = 0; i < mb; i++) ones[i] = 1, zeros[i] = 0;
   int one = 1;
+  long long ck = (long long)prc_opts_int(o, "gan_checkpoint_every"), s0 = 0;
+  if (prc_opts_bool(o, "gan_resume")) {
+    char cp[4800];
+    PetscCall(find_checkpoint(ctx, out, cp, sizeof cp, &s0));
+    PetscCheck(s0 <= T, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "'%s' is at step %lld, beyond -gan_steps %lld (another out_dir, or -gan_resume false)", cp, s0, T);
+    if (s0 > 0) {
+      hid_t   cf;
+      hsize_t z2[2] = {0, 0}, c2[2] = {(hsize_t)s0, 4};
+      PetscCall(prc_h5_open(ctx->comm, cp, &cf));
+      PetscCall(load_net(cf, "generator", cp, &G));
+      PetscCall(load_net(cf, "discriminator", cp, &D));
+      PetscCall(prc_h5_read_nd(cf, "history", H5T_NATIVE_DOUBLE, z2, c2, h));
+      PetscCall(prc_h5_close(cf));
+      prc_say(ctx->comm, "[thermal-gan] resumed from %s (step %lld)\n", cp, s0);
+    }
+  }
   prc_progress prog;
-  prc_progress_start(&prog, ctx->comm, "thermal-gan", "steps", "steps", (double)T, prc_opts_real(o, "progress_interval"), prc_opts_bool(o, "quiet"));
-  long long ck = (long long)prc_opts_int(o, "gan_checkpoint_every");
-  for (long long s = 0; s < T; s++) {
+  prc_progress_start(&prog, ctx->comm, "thermal-gan", "steps", "steps", (double)(T - s0), prc_opts_real(o, "progress_interval"), prc_opts_bool(o, "quiet"));
+  for (long long s = s0; s < T; s++) {
     if (D.nb) memcpy(db0, prc_model_buffers(D.m), D.nb * sizeof(float));
     if (G.nb) memcpy(gb0, prc_model_buffers(G.m), G.nb * sizeof(float));
     /* ---- D phase ---- */
@@ -378,11 +459,11 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
     if (G.nb) memcpy(prc_model_buffers(G.m), gbm, G.nb * sizeof(float));
     if (D.nb) memcpy(prc_model_buffers(D.m), db1, D.nb * sizeof(float));
     h[4 * s] = lm[0], h[4 * s + 1] = lm[3], h[4 * s + 2] = lm[1], h[4 * s + 3] = lm[2];
-    if (ck > 0 && (s + 1) % ck == 0 && s + 1 < T) PetscCall(write_checkpoint(ctx, out, &G, &D, s + 1));
-    prc_progress_update(&prog, (double)(s + 1));
+    if (ck > 0 && (s + 1) % ck == 0 && s + 1 < T) PetscCall(write_checkpoint(ctx, out, &G, &D, s + 1, h));
+    prc_progress_update(&prog, (double)(s + 1 - s0));
   }
   prc_progress_end(&prog);
-  PetscCall(write_checkpoint(ctx, out, &G, &D, T));
+  PetscCall(write_checkpoint(ctx, out, &G, &D, T, h));
   snprintf(path, sizeof path, "%s/generator.h5", out);
   PetscCall(write_model(ctx, path, &G, defs, T));
   snprintf(path, sizeof path, "%s/discriminator.h5", out);

@@ -19,6 +19,11 @@ for f in generator discriminator generated gan_history checkpoints/gan_000000010
   h5same "np1_vs_np2_${f##*/}" "$TMP/g1/$f.h5" "$TMP/g2/$f.h5"
   h5same "np1_vs_np4_${f##*/}" "$TMP/g1/$f.h5" "$TMP/g4/$f.h5"
 done
+# stop after 6 steps, resume to 12 on another rank count: the same models as the uninterrupted run
+expect stop6 0 'validity' -- $P thermal-gan "${G[@]}" -gan_steps 6 -gan_checkpoint_every 5 -gan_png false -out_dir "$TMP/r"
+expect resume12 0 'resumed from .*gan_000000006.h5 \(step 6\)' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_steps 12 -gan_checkpoint_every 5 -gan_png false -out_dir "$TMP/r"
+for f in generator discriminator generated gan_history; do h5same "resume_$f" "$TMP/g1/$f.h5" "$TMP/r/$f.h5"; done
+expect resume_beyond 1 'beyond -gan_steps 4' -- $P thermal-gan "${G[@]}" -gan_steps 4 -gan_png false -out_dir "$TMP/r"
 expect learn 0 'D dcgan_d:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_batch 32 -gan_micro_batch 8 -gan_steps 300 -gan_generate 256 -gan_augment true -out_dir "$TMP/l"
 expect plain 0 'D dcgan_d_plain:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_discriminator inputs/models/dcgan_d_plain.model -gan_steps 20 -out_dir "$TMP/p"
 grep '^\[thermal-gan\] validity' "$TMP/learn.out" "$TMP/plain.out" | sed 's/^/  # /'
