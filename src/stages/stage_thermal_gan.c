@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "precursor/checkpoint.h"
 #include "precursor/dp.h"
 #include "precursor/model_h5.h"
 #include "precursor/nn_train.h"
@@ -364,7 +365,7 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
   PetscCheck(mb <= 4096, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-gan_micro_batch must be <= 4096");
   for (int i = 0; i < mb; i++) ones[i] = 1, zeros[i] = 0;
   int one = 1;
-  long long ck = (long long)prc_opts_int(o, "gan_checkpoint_every"), s0 = 0;
+  long long ck = (long long)prc_opts_int(o, "gan_checkpoint_every"), s0 = 0, stop_after = (long long)prc_opts_int(o, "checkpoint_after_blocks");
   if (prc_opts_bool(o, "gan_resume")) {
     char cp[4800];
     PetscCall(find_checkpoint(ctx, out, cp, sizeof cp, &s0));
@@ -460,6 +461,15 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
     if (D.nb) memcpy(prc_model_buffers(D.m), db1, D.nb * sizeof(float));
     h[4 * s] = lm[0], h[4 * s + 1] = lm[3], h[4 * s + 2] = lm[1], h[4 * s + 3] = lm[2];
     if (ck > 0 && (s + 1) % ck == 0 && s + 1 < T) PetscCall(write_checkpoint(ctx, out, &G, &D, s + 1, h));
+    PetscBool stop = PETSC_FALSE; /* SIGUSR1/SIGTERM (Slurm time limit) or -checkpoint_after_blocks steps */
+    PetscCall(prc_stop_requested(ctx->comm, &stop));
+    if (stop_after && s + 1 - s0 >= stop_after) stop = PETSC_TRUE;
+    if (stop && s + 1 < T) {
+      if (!(ck > 0 && (s + 1) % ck == 0)) PetscCall(write_checkpoint(ctx, out, &G, &D, s + 1, h));
+      prc_progress_end(&prog);
+      prc_say(ctx->comm, "[thermal-gan] checkpoint written at step %lld of %lld: %s/checkpoints (run again to continue)\n", s + 1, T, out);
+      PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
+    }
     prc_progress_update(&prog, (double)(s + 1 - s0));
   }
   prc_progress_end(&prog);

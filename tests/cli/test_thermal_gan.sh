@@ -23,6 +23,11 @@ done
 expect stop6 0 'validity' -- $P thermal-gan "${G[@]}" -gan_steps 6 -gan_checkpoint_every 5 -gan_png false -out_dir "$TMP/r"
 expect resume12 0 'resumed from .*gan_000000006.h5 \(step 6\)' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_steps 12 -gan_checkpoint_every 5 -gan_png false -out_dir "$TMP/r"
 for f in generator discriminator generated gan_history; do h5same "resume_$f" "$TMP/g1/$f.h5" "$TMP/r/$f.h5"; done
+# a stop request (as SIGUSR1 from Slurm; here -checkpoint_after_blocks = steps) checkpoints and exits 99; the rerun continues
+expect stop_request 99 'checkpoint written at step 7 of 12' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_steps 12 -gan_png false -checkpoint_after_blocks 7 -out_dir "$TMP/q"
+[ -e "$TMP/q/generator.h5" ] && fail stop_no_final "generator.h5 written by a stopped run" || ok stop_no_final
+expect stop_continue 0 'resumed from .*gan_000000007.h5' -- $P thermal-gan "${G[@]}" -gan_steps 12 -gan_png false -out_dir "$TMP/q"
+h5same stop_resume_generator "$TMP/g1/generator.h5" "$TMP/q/generator.h5"
 expect resume_beyond 1 'beyond -gan_steps 4' -- $P thermal-gan "${G[@]}" -gan_steps 4 -gan_png false -out_dir "$TMP/r"
 expect learn 0 'D dcgan_d:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_batch 32 -gan_micro_batch 8 -gan_steps 300 -gan_generate 256 -gan_augment true -out_dir "$TMP/l"
 expect plain 0 'D dcgan_d_plain:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_discriminator inputs/models/dcgan_d_plain.model -gan_steps 20 -out_dir "$TMP/p"
