@@ -261,6 +261,37 @@ static void validity(const float *x, size_t n, int S, const double *mu, double k
   out[0] = n ? sum / (double)n : NAN, out[1] = lo, out[2] = hi, out[3] = n ? located / (double)n : NAN;
 }
 
+/* RST-style check: the background of every pixel is the mean and population sd of the
+ * images of the other class (bg, nb images: the days without an earthquake play the part of
+ * RST's unperturbed reference); R = (x - mu) / sigma, anomalous where R >= k. F (S*S) = the
+ * share of the n images anomalous at each pixel; area = mean anomalous pixels per image. */
+static void rst_frequency(const float *x, size_t n, const double *mu, const double *sg, size_t P, double k, double *F, double *area)
+{
+  double a = 0;
+  for (size_t p = 0; p < P; p++) F[p] = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t p = 0; p < P; p++)
+      if (sg[p] > 0 && (x[i * P + p] - mu[p]) / sg[p] >= k) F[p] += 1, a += 1;
+  for (size_t p = 0; p < P; p++) F[p] /= n ? (double)n : 1;
+  *area = n ? a / (double)n : NAN;
+}
+
+/* Pearson correlation of two maps and the distance (pixels) of their weighted centroids. */
+static void map_agreement(const double *a, const double *b, int S, double *corr, double *dist)
+{
+  size_t P = (size_t)S * (size_t)S;
+  double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0, wa = 0, wb = 0, ya = 0, xa = 0, yb = 0, xb = 0;
+  for (size_t p = 0; p < P; p++) ma += a[p], mb += b[p];
+  ma /= (double)P, mb /= (double)P;
+  for (size_t p = 0; p < P; p++) {
+    sab += (a[p] - ma) * (b[p] - mb), saa += (a[p] - ma) * (a[p] - ma), sbb += (b[p] - mb) * (b[p] - mb);
+    double r = (double)(p / (size_t)S), c = (double)(p % (size_t)S);
+    wa += a[p], ya += a[p] * r, xa += a[p] * c, wb += b[p], yb += b[p] * r, xb += b[p] * c;
+  }
+  *corr = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
+  *dist = wa > 0 && wb > 0 ? hypot(ya / wa - yb / wb, xa / wa - xb / wb) : NAN;
+}
+
 static PetscErrorCode write_set(prc_ctx *ctx, const char *path, const float *x, const int32_t *y, size_t n, int S, const char *what)
 {
   prc_h5out f;
@@ -521,6 +552,27 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
   for (size_t p = 0; p < P; p++) mu[p] /= (double)nr;
   validity(realu, nr, S, mu, prc_opts_real(o, "gan_k"), vr);
   validity(gen, ng, S, mu, prc_opts_real(o, "gan_k"), vg);
+  /* RST-style anomaly maps against the other class as background (needs >= 2 such images) */
+  double *bmu, *bsg, *Fr, *Fg, rst[5] = {NAN, NAN, NAN, NAN, NAN}; /* corr, centroid distance, area real, area generated, background images */
+  size_t  nbk = 0;
+  PetscCall(PetscMalloc4(P, &bmu, P, &bsg, P, &Fr, P, &Fg));
+  for (size_t p = 0; p < P; p++) bmu[p] = bsg[p] = 0, Fr[p] = Fg[p] = NAN;
+  for (size_t i = 0; i < nall; i++)
+    if (cls >= 0 && yall[i] != cls) {
+      nbk++;
+      for (size_t p = 0; p < P; p++) bmu[p] += xall[i * P + p];
+    }
+  if (nbk >= 2) {
+    for (size_t p = 0; p < P; p++) bmu[p] /= (double)nbk;
+    for (size_t i = 0; i < nall; i++)
+      if (yall[i] != cls)
+        for (size_t p = 0; p < P; p++) bsg[p] += (xall[i * P + p] - bmu[p]) * (xall[i * P + p] - bmu[p]);
+    for (size_t p = 0; p < P; p++) bsg[p] = sqrt(bsg[p] / (double)nbk);
+    rst_frequency(realu, nr, bmu, bsg, P, prc_opts_real(o, "gan_k"), Fr, &rst[2]);
+    rst_frequency(gen, ng, bmu, bsg, P, prc_opts_real(o, "gan_k"), Fg, &rst[3]);
+    map_agreement(Fr, Fg, S, &rst[0], &rst[1]);
+  }
+  rst[4] = (double)nbk;
   snprintf(path, sizeof path, "%s/gan_history.h5", out);
   {
     prc_h5out f;
@@ -532,6 +584,14 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
     PetscCall(prc_h5_attr_doubles(f.fid, "validity_real", 4, v));
     PetscCall(prc_h5_attr_doubles(f.fid, "validity_generated", 4, v + 4));
     PetscCall(prc_h5_attr_str(f.fid, "validity_columns", "sd_vs_real_mean_mean,min,max,fraction_anomaly_near_centre"));
+    PetscCall(prc_h5_attr_doubles(f.fid, "rst_check", 5, rst));
+    PetscCall(prc_h5_attr_str(f.fid, "rst_check_columns", "corr_anomaly_frequency_maps,centroid_distance_px,anomalous_px_per_image_real,anomalous_px_per_image_generated,background_images"));
+    hsize_t pd[3] = {2, (hsize_t)S, (hsize_t)S}, ps[3] = {0, 0, 0}, pc[3] = {ctx->rank ? 0 : 2, ctx->rank ? 0 : (hsize_t)S, ctx->rank ? 0 : (hsize_t)S};
+    double *FF;
+    PetscCall(PetscMalloc1(2 * P, &FF));
+    memcpy(FF, Fr, P * sizeof(double)), memcpy(FF + P, Fg, P * sizeof(double));
+    PetscCall(prc_h5_write_nd(f.fid, "rst_anomaly_frequency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, pd, ps, pc, FF));
+    PetscCall(PetscFree(FF));
     PetscCall(prc_h5_attr_str(f.fid, "discriminator", D.path));
     PetscCall(prc_h5_commit(&f, ctx));
   }
@@ -539,6 +599,10 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
           cls, S, S, prc_model_name(D.m), h[4 * (T - 1)], h[4 * (T - 1) + 1], h[4 * (T - 1) + 2], h[4 * (T - 1) + 3]);
   prc_say(ctx->comm, "[thermal-gan] validity: sd against the real mean image: real %.3f (%.3f..%.3f), generated %.3f (%.3f..%.3f); anomaly (>= %g) near the centre: real %.1f %%, generated %.1f %%\n",
           vr[0], vr[1], vr[2], vg[0], vg[1], vg[2], prc_opts_real(o, "gan_k"), 100 * vr[3], 100 * vg[3]);
+  if (nbk >= 2)
+    prc_say(ctx->comm, "[thermal-gan] RST check (background: the %zu images of the other class): anomaly-frequency maps real vs generated correlate %.3f, centroids %.2f px apart; anomalous pixels per image real %.2f, generated %.2f\n",
+            nbk, rst[0], rst[1], rst[2], rst[3]);
+  else prc_say(ctx->comm, "[thermal-gan] RST check skipped: fewer than 2 images of the other class for the background\n");
   /* pictures */
   int  ok = 1;
   char msg[512] = "";
@@ -569,6 +633,21 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
       snprintf(path, sizeof path, "%s/gan_means.png", out);
       if (prc_plot_map_png(path, mm, W2, S, &m2)) ok = 0, snprintf(msg, sizeof msg, "%s", prc_lasterr());
     }
+    if (ok && nbk >= 2) { /* RST anomaly frequency: real (left), generated (right) */
+      int    W2 = 2 * S + gap;
+      float *fm = malloc(sizeof(float) * (size_t)W2 * (size_t)S);
+      for (size_t i = 0; fm && i < (size_t)W2 * (size_t)S; i++) fm[i] = NAN;
+      for (int rr = 0; fm && rr < S; rr++)
+        for (int cc = 0; cc < S; cc++) {
+          fm[(size_t)rr * (size_t)W2 + (size_t)cc] = (float)Fr[(size_t)rr * (size_t)S + (size_t)cc];
+          fm[(size_t)rr * (size_t)W2 + (size_t)(S + gap + cc)] = (float)Fg[(size_t)rr * (size_t)S + (size_t)cc];
+        }
+      prc_map_style m3 = {.title = "RST anomaly frequency (R >= k vs the other class): real (left), generated (right)", .cbar_label = "share",
+                          .vmin = 0, .vmax = 1};
+      snprintf(path, sizeof path, "%s/gan_rst.png", out);
+      if (!fm || prc_plot_map_png(path, fm, W2, S, &m3)) ok = 0, snprintf(msg, sizeof msg, "%s", fm ? prc_lasterr() : "out of memory");
+      free(fm);
+    }
     if (ok) {
       double *xs = malloc(sizeof(double) * (size_t)T), *y[4];
       for (int k = 0; k < 4; k++) y[k] = malloc(sizeof(double) * (size_t)T);
@@ -589,8 +668,9 @@ static PetscErrorCode gan_run(prc_ctx *ctx)
   PetscCallMPI(MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, ctx->comm));
   PetscCheck(ok, ctx->comm, PETSC_ERR_FILE_WRITE, "%s", msg);
   prc_say(ctx->comm, "[thermal-gan] outputs in %s/ (generator.h5 discriminator.h5 generated.h5%s gan_history.h5 checkpoints/%s)\n", out,
-          prc_opts_bool(o, "gan_augment") ? " augmented.h5" : "", prc_opts_bool(o, "gan_png") ? " gan_samples.png gan_means.png gan_loss.png" : "");
+          prc_opts_bool(o, "gan_augment") ? " augmented.h5" : "", prc_opts_bool(o, "gan_png") ? " gan_samples.png gan_means.png gan_rst.png gan_loss.png" : "");
   PetscCall(PetscFree2(mu, realu));
+  PetscCall(PetscFree4(bmu, bsg, Fr, Fg));
   PetscCall(PetscFree2(gen, gy));
   PetscCall(PetscFree(h));
   PetscCall(PetscFree4(lossd, lossg, preal, pfake));

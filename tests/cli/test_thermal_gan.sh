@@ -32,7 +32,7 @@ expect resume_beyond 1 'beyond -gan_steps 4' -- $P thermal-gan "${G[@]}" -gan_st
 expect learn 0 'D dcgan_d:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_batch 32 -gan_micro_batch 8 -gan_steps 300 -gan_generate 256 -gan_augment true -out_dir "$TMP/l"
 expect plain 0 'D dcgan_d_plain:' -- $PRC_MPIRUN -n 2 $P thermal-gan "${G[@]}" -gan_discriminator inputs/models/dcgan_d_plain.model -gan_steps 20 -out_dir "$TMP/p"
 grep '^\[thermal-gan\] validity' "$TMP/learn.out" "$TMP/plain.out" | sed 's/^/  # /'
-for p in gan_samples.png gan_means.png gan_loss.png augmented.h5; do [ -s "$TMP/l/$p" ] && ok "out_$p" || fail "out_$p" "missing $p"; done
+for p in gan_samples.png gan_means.png gan_rst.png gan_loss.png augmented.h5; do [ -s "$TMP/l/$p" ] && ok "out_$p" || fail "out_$p" "missing $p"; done
 if out=$($PY - "$TMP/l" "$TMP/x/thermal_N5_train.h5" <<'PY'
 import sys, h5py, numpy as np
 d, tr = sys.argv[1], sys.argv[2]
@@ -52,7 +52,18 @@ assert abs(sd(real).mean() - vr[0]) < 1e-6 * max(1, vr[0]) and abs(sd(gen).mean(
 assert 0.5 * vr[0] < vg[0] < 2 * vr[0], f"generated spread {vg[0]:.3f} vs real {vr[0]:.3f}"
 hist = h["history"][:]; assert np.isfinite(hist).all() and hist.shape == (300, 4)
 a = h5py.File(f"{d}/augmented.h5", "r"); assert a["x"].shape[0] == x["x"].shape[0] + gen.shape[0]
-print(f"mean peaks real {pr} generated {pg}; sd vs real mean: real {vr[0]:.3f}, generated {vg[0]:.3f}; anomaly near centre real {vr[3]:.2f} generated {vg[3]:.2f}")
+# RST-style check recomputed: background = the other class, R = (x - mu) / sigma >= 2
+bg = x["x"][:][x["y"][:] != 1, 0]; mu, sg = bg.mean(0), bg.std(0)
+F = [((im - mu) / np.where(sg > 0, sg, np.inf) >= 2).mean(0) for im in (real, gen)]
+corr = np.corrcoef(F[0].ravel(), F[1].ravel())[0, 1]
+rr, cc = np.mgrid[0:S, 0:S]
+cen = [np.array([(f * rr).sum(), (f * cc).sum()]) / f.sum() for f in F]
+dist = np.hypot(*(cen[0] - cen[1]))
+rc = h.attrs["rst_check"]
+assert abs(rc[0] - corr) < 1e-6 and abs(rc[1] - dist) < 1e-6 and rc[4] == len(bg), (rc, corr, dist)
+assert np.allclose(h["rst_anomaly_frequency"][:], F, atol=1e-12)
+assert corr > 0.5 and dist <= 2, f"generated anomalies not where the real ones are: corr {corr:.3f}, centroid distance {dist:.2f} px"
+print(f"mean peaks real {pr} generated {pg}; sd vs real mean: real {vr[0]:.3f}, generated {vg[0]:.3f}; anomaly near centre real {vr[3]:.2f} generated {vg[3]:.2f}; RST maps corr {corr:.3f}, centroids {dist:.2f} px apart")
 PY
 ); then ok learns_precursor; echo "  # $out"; else fail learns_precursor "$out"; fi
 # checkpoints: complete, with both models and optimiser states
