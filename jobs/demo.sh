@@ -43,6 +43,13 @@ echo "== em_online"
 PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
   ONLINE_ARGS="-online_window 50 -online_windows 3 -online_epochs_init 8 -online_epochs_inc 3 -online_epochs_router 3" \
   jobs/em_online.sh "$np" "$out/em_online" 2>&1 | tee "$out/em_online.log"
+# thermal forecasting of paper 001, small version of jobs/thermal_forecast.sh (docs/THERMAL.md): CENC M >= 5
+# epicentres of western China 2006-2016 (a synthetic ETAS catalog when ../shared/data is absent) over a
+# 32 km synthetic LST stack with and without injected anomalies, 3- and 5-day windows, three models
+echo "== thermal"
+tf_cat=${PRC_SHARED_DATA:-../shared/data}/catalogs/cenc_china_1970-2024.csv
+[ -f "$tf_cat" ] || tf_cat=none
+OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS=3,5 BOOT=500 jobs/thermal_forecast.sh 2>&1 | tee "$out/thermal.log"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -63,8 +70,16 @@ PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
       echo "![${p##*/}]($s/${p##*/})"
     done
   done
+  echo
+  echo "## thermal (paper 001: thermal-samples, train, thermal-forecast)"
+  echo
+  echo "Samples: the last image before 4 earthquakes (top) and of 4 quiet groups (bottom), 5-day window:"
+  echo
+  echo "![thermal_samples_N5.png](thermal/samples_main/thermal_samples_N5.png)"
+  echo
+  sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
 ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
-  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online
+  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/thermal/forecast
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

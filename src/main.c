@@ -34,6 +34,9 @@ extern const prc_stage prc_stage_em_eval;
 extern const prc_stage prc_stage_online;
 extern const prc_stage prc_stage_tree;
 extern const prc_stage prc_stage_em_fusion;
+extern const prc_stage prc_stage_thermal_samples;
+extern const prc_stage prc_stage_thermal_forecast;
+extern const prc_stage prc_stage_thermal_gan;
 
 static const prc_stage *const stages[] = {
   &prc_stage_synth,
@@ -51,6 +54,9 @@ static const prc_stage *const stages[] = {
   &prc_stage_windows,
   &prc_stage_detect,
   &prc_stage_vmd,
+  &prc_stage_thermal_samples,
+  &prc_stage_thermal_gan,
+  &prc_stage_thermal_forecast,
   &prc_stage_train,
   &prc_stage_em_samples,
   &prc_stage_em_eval,

@@ -20,6 +20,11 @@ vg synth synth "${S[@]}" -synth_png true -out_dir "$TMP/vs"
 vg rst rst -rst_input "$TMP/s/lst.h5" -rst_catalog "$TMP/s/catalog.h5" -rst_min_samples 2 -rst_png_maps 1 -quiet -out_dir "$TMP/vr"
 vg vmd vmd -vmd_input "$TMP/s/stations.h5" -vmd_kmax 3 -vmd_max_iter 50 -vmd_png 1 -quiet -out_dir "$TMP/vv"
 vg cluster cluster -cluster_catalog "$TMP/s/catalog.h5" -cluster_k 3 -cluster_replicates 2 -quiet -out_dir "$TMP/vc"
+vg thermal_samples thermal-samples -thermal_input "$TMP/s/lst.h5" -thermal_catalog "$TMP/s/catalog.h5" -thermal_mmin 2.5 -thermal_size 6 -thermal_days 3,4 -quiet -out_dir "$TMP/vts"
+expect thermal_samples11 0 '' -- $P thermal-samples -thermal_input "$TMP/s/lst.h5" -thermal_catalog "$TMP/s/catalog.h5" -thermal_mmin 2.5 -thermal_size 11 -thermal_days 3 -thermal_png false -quiet -out_dir "$TMP/vts11"
+expect thermal_train 0 '' -- $P train -train_model inputs/models/cnn2d.model -train_defines SIZE=11 -train_data "$TMP/vts11/thermal_N3_train.h5" -train_val none -train_max_steps 2 -train_batch 4 -train_micro_batch 2 -train_png false -quiet -out_dir "$TMP/vtr/cnn2d_N3"
+vg thermal_forecast thermal-forecast -tfc_runs "$TMP/vtr" -tfc_samples "$TMP/vts11" -tfc_models cnn2d -tfc_days 3 -tfc_bootstrap 20 -quiet -out_dir "$TMP/vtf"
+vg thermal_gan thermal-gan -gan_data "$TMP/vts11/thermal_N3_train.h5" -gan_defines NZ=4,G1=4,G2=4,G3=4,G4=4,D1=4,D2=4,D3=4,D4=4,D5=4 -gan_steps 2 -gan_batch 4 -gan_micro_batch 2 -gan_generate 4 -gan_augment true -quiet -out_dir "$TMP/vtg"
 vg train train -options_file inputs/train_demo.opts -train_synthetic 128 -train_epochs 1 -train_batch 16 -train_micro_batch 8 \
   -train_defines CLASSES=4,LEN=32 -train_lr_schedule constant -train_checkpoint_every 4 -train_resume false -quiet -out_dir "$TMP/vt"
 # event detection: synthetic record (from the cluster output), windows, a 2-step model, detect
