@@ -29,6 +29,9 @@ void           prc_request_stop(void);
 /* CRC-32 of the options that determine the result (all but out_dir, progress_interval,
  * quiet and *_png*): a checkpoint of other options is refused. Same on every rank. */
 unsigned long  prc_opts_fingerprint(const prc_opts *o);
+/* The same with further option names left out (NULL-terminated list), e.g. the length of a
+ * run, so a longer run of the same options may resume. */
+unsigned long  prc_opts_fingerprint_skip(const prc_opts *o, const char *const *skip);
 /* Path of the stage's checkpoint file in out_dir. */
 void           prc_checkpoint_path(const prc_ctx *ctx, char *buf, size_t len);
 

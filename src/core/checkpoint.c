@@ -31,14 +31,17 @@ PetscErrorCode prc_stop_requested(MPI_Comm comm, PetscBool *stop)
   PetscFunctionReturn(0);
 }
 
-unsigned long prc_opts_fingerprint(const prc_opts *o)
+unsigned long prc_opts_fingerprint(const prc_opts *o) { return prc_opts_fingerprint_skip(o, NULL); }
+
+unsigned long prc_opts_fingerprint_skip(const prc_opts *o, const char *const *skip)
 {
   unsigned long crc = crc32(0L, Z_NULL, 0);
   for (int i = 0; i < o->n; i++) {
     const char *nm = o->spec[i]->name;
-    if (!strcmp(nm, "out_dir") || !strcmp(nm, "progress_interval") || !strcmp(nm, "quiet") || strstr(nm, "_png") ||
-        !strcmp(nm, "checkpoint_after_blocks"))
-      continue;
+    int         out = !strcmp(nm, "out_dir") || !strcmp(nm, "progress_interval") || !strcmp(nm, "quiet") || strstr(nm, "_png") ||
+              !strcmp(nm, "checkpoint_after_blocks");
+    for (int k = 0; skip && skip[k] && !out; k++) out = !strcmp(nm, skip[k]);
+    if (out) continue;
     crc = crc32(crc, (const unsigned char *)nm, (uInt)strlen(nm));
     crc = crc32(crc, (const unsigned char *)"=", 1);
     crc = crc32(crc, (const unsigned char *)o->text[i], (uInt)strlen(o->text[i]));

@@ -23,6 +23,7 @@
 #include "precursor/catalog.h"
 #include "precursor/decomp.h"
 #include "precursor/em_samples.h"
+#include "precursor/collective.h"
 #include "precursor/error.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
@@ -153,17 +154,6 @@ static void em_validate(prc_opts *o)
   }
 }
 
-static PetscErrorCode agree(prc_ctx *ctx, int ok, const char *msg)
-{
-  int  first = ok ? ctx->size : ctx->rank;
-  char buf[MSGLEN];
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, ctx->comm));
-  if (first == ctx->size) PetscFunctionReturn(0);
-  if (ctx->rank == first) snprintf(buf, sizeof buf, "%s", msg);
-  PetscCallMPI(MPI_Bcast(buf, MSGLEN, MPI_CHAR, first, ctx->comm));
-  SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", buf);
-}
 
 /* One sample of the set: its class and where it comes from. */
 typedef struct {
@@ -478,7 +468,7 @@ static PetscErrorCode em_run(prc_ctx *ctx)
   }
   prc_progress_end(&prog);
   if (vc) prc_vmd_ctx_destroy(vc);
-  PetscCall(agree(ctx, ok, msg));
+  PetscCall(prc_agree(ctx->comm, ok, msg));
 
   /* ---- outputs ---- */
   char classes[2048] = "";

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "precursor/decomp.h"
+#include "precursor/collective.h"
 #include "precursor/error.h"
 #include "precursor/plot.h"
 #include "precursor/read_iaga2002.h"
@@ -52,19 +53,6 @@ static void iaga_validate(prc_opts *o)
     prc_opts_violation(o, "-iaga_resample_s %g: expected a whole number of milliseconds", r);
 }
 
-/* Every rank passes its local outcome (ok, message); if any failed, every rank raises the
- * message of the lowest failing rank on comm (no rank is left in a collective). */
-static PetscErrorCode agree(prc_ctx *ctx, int ok, const char *msg)
-{
-  int  first = ok ? ctx->size : ctx->rank;
-  char buf[MSGLEN];
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, ctx->comm));
-  if (first == ctx->size) PetscFunctionReturn(0);
-  if (ctx->rank == first) snprintf(buf, sizeof buf, "%s", msg);
-  PetscCallMPI(MPI_Bcast(buf, MSGLEN, MPI_CHAR, first, ctx->comm));
-  SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", buf);
-}
 
 /* What every rank knows about a station after the merge (broadcast from its owner). */
 typedef struct {
@@ -142,7 +130,7 @@ static PetscErrorCode iaga_run(prc_ctx *ctx)
   int ok = 1;
   for (int64_t f = fs; f < fs + fc && ok; f++)
     if (prc_iaga_read(paths[f], &rec[f])) ok = 0, snprintf(msg, sizeof msg, "%s", prc_lasterr());
-  PetscCall(agree(ctx, ok, msg));
+  PetscCall(prc_agree(ctx->comm, ok, msg));
 
   /* 2. codes and lengths of all files; stations = sorted distinct codes */
   unsigned char (*code)[16];
@@ -250,7 +238,7 @@ static PetscErrorCode iaga_run(prc_ctx *ctx)
     }
   }
   PetscCall(PetscFree(parts));
-  PetscCall(agree(ctx, ok, msg));
+  PetscCall(prc_agree(ctx->comm, ok, msg));
   for (int s = 0; s < ns; s++) PetscCallMPI(MPI_Bcast(&si[s], (int)sizeof(station_info), MPI_BYTE, owner[s], ctx->comm));
 
   /* 4. write */
@@ -273,7 +261,7 @@ static PetscErrorCode iaga_run(prc_ctx *ctx)
     for (int s = 0; s < ns && ok; s++)
       if (owner[s] == ctx->rank && plot_station(out, &merged[s], &si[s], val[s]))
         ok = 0, snprintf(msg, sizeof msg, "quicklook: %s", prc_lasterr());
-    PetscCall(agree(ctx, ok, msg));
+    PetscCall(prc_agree(ctx->comm, ok, msg));
   }
 
   /* summary */

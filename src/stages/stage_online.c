@@ -84,22 +84,7 @@ static const prc_opt_spec online_opts[] = {
 
 static const char *fp_skip[] = {"out_dir", "progress_interval", "quiet", "online_resume", "online_stop_after", "online_png", NULL};
 
-/* CRC-32 of the options that shape the result (a state file of other options is not resumed). */
-static unsigned long online_fingerprint(const prc_opts *o)
-{
-  unsigned long crc = crc32(0L, Z_NULL, 0);
-  for (int i = 0; i < o->n; i++) {
-    const char *nm = o->spec[i]->name;
-    int         skip = 0;
-    for (int k = 0; fp_skip[k]; k++) skip |= !strcmp(nm, fp_skip[k]);
-    if (skip) continue;
-    crc = crc32(crc, (const unsigned char *)nm, (uInt)strlen(nm));
-    crc = crc32(crc, (const unsigned char *)"=", 1);
-    crc = crc32(crc, (const unsigned char *)o->text[i], (uInt)strlen(o->text[i]));
-    crc = crc32(crc, (const unsigned char *)"\n", 1);
-  }
-  return crc;
-}
+static unsigned long online_fingerprint(const prc_opts *o) { return prc_opts_fingerprint_skip(o, fp_skip); }
 
 /* ---------- data ---------- */
 typedef struct {

@@ -83,21 +83,7 @@ static const char *fp_skip[] = {"out_dir", "progress_interval", "quiet", "checkp
                                 "train_keep", "train_resume", "train_check_reduce", "train_png", "train_max_steps",
                                 "train_epochs", NULL};
 
-static unsigned long train_fingerprint(const prc_opts *o)
-{
-  unsigned long crc = crc32(0L, Z_NULL, 0);
-  for (int i = 0; i < o->n; i++) {
-    const char *nm = o->spec[i]->name;
-    int         skip = 0;
-    for (int k = 0; fp_skip[k]; k++) skip |= !strcmp(nm, fp_skip[k]);
-    if (skip) continue;
-    crc = crc32(crc, (const unsigned char *)nm, (uInt)strlen(nm));
-    crc = crc32(crc, (const unsigned char *)"=", 1);
-    crc = crc32(crc, (const unsigned char *)o->text[i], (uInt)strlen(o->text[i]));
-    crc = crc32(crc, (const unsigned char *)"\n", 1);
-  }
-  return crc;
-}
+static unsigned long train_fingerprint(const prc_opts *o) { return prc_opts_fingerprint_skip(o, fp_skip); }
 
 static int parse_optim(const char *s)
 {

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "precursor/decomp.h"
+#include "precursor/collective.h"
 #include "precursor/error.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
@@ -97,17 +98,6 @@ static void vmd_validate(prc_opts *o)
   if (bad) prc_opts_violation(o, "-vmd_channels '%s': expected 'all' or channel names separated by commas", ch);
 }
 
-static PetscErrorCode agree(prc_ctx *ctx, int ok, const char *msg)
-{
-  int  first = ok ? ctx->size : ctx->rank;
-  char buf[MSGLEN];
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, ctx->comm));
-  if (first == ctx->size) PetscFunctionReturn(0);
-  if (ctx->rank == first) snprintf(buf, sizeof buf, "%s", msg);
-  PetscCallMPI(MPI_Bcast(buf, MSGLEN, MPI_CHAR, first, ctx->comm));
-  SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", buf);
-}
 
 /* One record (station x channel); the arrays live on the owner only. */
 typedef struct {
@@ -508,7 +498,7 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   PetscCall(PetscFree(u));
   PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(ev_wait, 0, 0, 0, 0));
-  PetscCall(agree(ctx, ok, msg)); /* before the collective step 2b; nothing written yet */
+  PetscCall(prc_agree(ctx->comm, ok, msg)); /* before the collective step 2b; nothing written yet */
   PetscCall(PetscLogEventEnd(ev_wait, 0, 0, 0, 0));
   /* 2b. long segments over all ranks */
   PetscCall(PetscLogEventBegin(ev_dist, 0, 0, 0, 0));
@@ -566,7 +556,7 @@ static PetscErrorCode vmd_run(prc_ctx *ctx)
   for (int r = 0; r < nrec && ok; r++)
     if (owner[r] == ctx->rank && rec[r].st < npng && plot_record(out, st[rec[r].st].code, names[r], &rec[r], s.kmax))
       ok = 0, snprintf(msg, sizeof msg, "picture: %s", prc_lasterr());
-  PetscCall(agree(ctx, ok, msg));
+  PetscCall(prc_agree(ctx->comm, ok, msg));
   prc_say(ctx->comm, "[vmd] %d record(s) of %d station(s) on %d rank(s): %lld segment(s), mean K %.2f, %lld/%lld modes kept, "
           "%lld/%lld decompositions converged -> %s%s\n",
           nrec, ns, ctx->size, (long long)nsegs, nsegs ? (double)ksum / (double)nsegs : 0.0, (long long)nkept, (long long)nmodes,
