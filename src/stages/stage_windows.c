@@ -14,6 +14,7 @@
  *      (per class by time, or random) and augmentation list; rank 0 gathers the data,
  *      adds the augmentation noise (counter-based, per window) and writes two training
  *      sets. Bitwise identical on any rank count. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,15 +189,6 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
   int ncls = 1;
   if (by_cluster)
     for (size_t i = 0; i < cat.n; i++) ncls = ccls[i] + 1 > ncls ? ccls[i] + 1 : ncls;
-  /* event times sorted (for exclusion zones) */
-  double *evt = NULL;
-  size_t  nev = 0;
-  if (have_cat) {
-    PetscCall(PetscMalloc1(cat.n + 1, &evt));
-    for (size_t i = 0; i < cat.n; i++)
-      if (isfinite(cat.time[i])) evt[nev++] = cat.time[i];
-    qsort(evt, nev, sizeof *evt, cmp_dbl);
-  }
   /* waveform sets of every file */
   wset          *S;
   int            nS, nfile, *sfile;
@@ -430,12 +422,9 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
              "rate than %g Hz, %d without the %d component(s)", (long long)ncd, drop[1], drop[2], drop[3], skipped_rate, rate, skipped_comp, C);
     SETERRQ(ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", msg);
   }
-  PetscCheck(W * (size_t)nsel < ((size_t)1 << 31) * 4, ctx->comm, PETSC_ERR_SUP, "%lld windows of %zu values are too many for one gather", nsel, W);
-  float *all = NULL;
-  if (!ctx->rank) {
-    PetscCall(PetscMalloc1(W * (size_t)nsel, &all));
-    PetscCall(PetscCalloc2(ctx->size, &cnts, ctx->size, &disp));
-  }
+  PetscCheck(W * (size_t)nsel <= (size_t)INT_MAX, ctx->comm, PETSC_ERR_SUP,
+             "%lld windows of %zu values are more than one MPI gather holds (2^31 values): select a shorter time range (-windows_tmin/tmax)", nsel, W);
+  if (!ctx->rank) PetscCall(PetscCalloc2(ctx->size, &cnts, ctx->size, &disp));
   int sendn = (int)((size_t)nsel_mine * W);
   PetscCallMPI(MPI_Gather(&sendn, 1, MPI_INT, cnts, 1, MPI_INT, 0, ctx->comm));
   if (!ctx->rank)
@@ -562,7 +551,6 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
     PetscCall(PetscFree4(xtr, xte, ytr, yte));
     PetscCall(PetscFree4(ttr, tte, ktr, kte));
     PetscCall(PetscFree4(ltr, lte, str_, ste));
-    PetscCall(PetscFree(all));
     PetscCall(PetscFree(gath));
     PetscCall(PetscFree2(cnts, disp));
   }
@@ -574,7 +562,6 @@ static PetscErrorCode windows_run(prc_ctx *ctx)
   PetscCall(PetscFree(st));
   PetscCall(PetscFree(cd));
   PetscCall(PetscFree(S));
-  PetscCall(PetscFree(evt));
   PetscCall(PetscFree(ccls));
   if (have_cat) PetscCall(prc_catalog_free(&cat));
   PetscFunctionReturn(0);
