@@ -31,6 +31,9 @@ int prc_model_defines_split(const char *defs, char *buf, size_t len, char **out,
  * arithmetic, max-subtracted). Local (no communication). Models with a second input are
  * refused. */
 PetscErrorCode prc_model_predict(prc_model *m, const float *x, int64_t n, int batch, float *prob);
+/* The same for models with an auxiliary second input: aux (n, its size), NULL for one-input models;
+ * prob may be NULL; argmax (n, may be NULL) receives each sample's first largest logit. */
+PetscErrorCode prc_model_predict_aux(prc_model *m, const float *x, const float *aux, int64_t n, int batch, float *prob, int *argmax);
 
 /* Width of the model's output per sample (classes of a classifier): one forward of a zero
  * sample in eval mode. Leaves the batch at 1. */

@@ -89,34 +89,53 @@ PetscErrorCode prc_model_h5_load(MPI_Comm comm, const char *path, prc_model **ou
 
 PetscErrorCode prc_model_predict(prc_model *m, const float *x, int64_t n, int batch, float *prob)
 {
-  int nd, sh[8];
   PetscFunctionBeginUser;
-  PetscCheck(prc_model_ninputs(m) == 1, PETSC_COMM_SELF, PETSC_ERR_SUP, "prediction of models with %d inputs is not supported",
+  PetscCheck(prc_model_ninputs(m) == 1, PETSC_COMM_SELF, PETSC_ERR_SUP, "the model has %d inputs: give the auxiliary values (prc_model_predict_aux)",
              prc_model_ninputs(m));
+  PetscCall(prc_model_predict_aux(m, x, NULL, n, batch, prob, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode prc_model_predict_aux(prc_model *m, const float *x, const float *aux, int64_t n, int batch, float *prob, int *argmax)
+{
+  int ni = prc_model_ninputs(m), nd[2] = {0, 0}, sh[2][8];
+  PetscFunctionBeginUser;
+  PetscCheck(ni == 1 || ni == 2, PETSC_COMM_SELF, PETSC_ERR_SUP, "prediction of models with %d inputs is not supported", ni);
+  PetscCheck(ni == 1 || aux, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "the model has an auxiliary input and no auxiliary values were given");
   PetscCheck(batch > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "prediction batch %d must be > 0", batch);
-  PrcCallK(prc_model_input_shape(m, 0, &nd, sh));
-  size_t S = 1;
-  for (int i = 0; i < nd; i++) S *= (size_t)sh[i];
+  size_t S[2] = {1, 1};
+  for (int q = 0; q < ni; q++) {
+    PrcCallK(prc_model_input_shape(m, q, &nd[q], sh[q]));
+    for (int i = 0; i < nd[q]; i++) S[q] *= (size_t)sh[q][i];
+  }
   prc_model_set_training(m, 0);
   for (int64_t i0 = 0; i0 < n; i0 += batch) {
     int nb = (int)(n - i0 < batch ? n - i0 : batch);
     if (prc_model_batch(m) != nb) PrcCallK(prc_model_set_batch(m, nb));
-    prc_tensor t;
-    memset(&t, 0, sizeof t);
-    t.ndim = nd + 1;
-    for (int i = 0; i < PRC_NN_MAXDIM; i++) t.shape[i] = 1;
-    t.shape[0] = nb;
-    for (int i = 0; i < nd; i++) t.shape[i + 1] = sh[i];
-    t.size = (size_t)nb * S;
-    t.data = (float *)(x + (size_t)i0 * S);
-    const prc_tensor *in[1] = {&t};
+    prc_tensor t[2];
+    memset(t, 0, sizeof t);
+    for (int q = 0; q < ni; q++) {
+      t[q].ndim = nd[q] + 1;
+      for (int i = 0; i < PRC_NN_MAXDIM; i++) t[q].shape[i] = 1;
+      t[q].shape[0] = nb;
+      for (int i = 0; i < nd[q]; i++) t[q].shape[i + 1] = sh[q][i];
+      t[q].size = (size_t)nb * S[q];
+      t[q].data = (float *)((q ? aux : x) + (size_t)i0 * S[q]);
+    }
+    const prc_tensor *in[2] = {&t[0], &t[1]};
     PrcCallK(prc_model_forward(m, in, NULL, NULL));
     const prc_tensor *o = prc_model_output(m);
     size_t            C = o->size / (size_t)nb;
     for (int k = 0; k < nb; k++) {
       const float *l = o->data + (size_t)k * C;
-      float       *p = prob + ((size_t)i0 + (size_t)k) * C;
-      double       mx = l[0], s = 0;
+      if (argmax) { /* from the logits: the first largest, as train counts accuracy */
+        int b = 0;
+        for (size_t j = 1; j < C; j++) b = l[j] > l[b] ? (int)j : b;
+        argmax[i0 + k] = b;
+      }
+      if (!prob) continue;
+      float *p = prob + ((size_t)i0 + (size_t)k) * C;
+      double mx = l[0], s = 0;
       for (size_t j = 1; j < C; j++) mx = l[j] > mx ? l[j] : mx;
       for (size_t j = 0; j < C; j++) s += exp((double)l[j] - mx);
       for (size_t j = 0; j < C; j++) p[j] = (float)(exp((double)l[j] - mx) / s);
