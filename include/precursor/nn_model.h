@@ -57,6 +57,10 @@ void prc_model_set_stream(prc_model *m, uint64_t stream);
 
 /* Training flag for every layer (batch-norm batch statistics, dropout active); default 1. */
 void prc_model_set_training(prc_model *m, int training);
+/* The same flag for the batch-norm layers only (call after prc_model_set_training): 0 = they
+ * normalise with their running statistics and do not update them ("frozen" batch norm, e.g.
+ * for fine-tuning on small batches) while dropout stays as set. */
+void prc_model_set_training_bn(prc_model *m, int training);
 
 /* Forward pass. in[i] has shape (N, input_shape(i)). If the spec declares a loss and
  * `target` is non-NULL (labels (N) as float class indices, or soft targets (N, C)), *loss

@@ -766,6 +766,12 @@ void prc_model_set_training(prc_model *m, int training)
   if (m->loss) m->loss->training = training;
 }
 
+void prc_model_set_training_bn(prc_model *m, int training)
+{
+  for (int j = 0; j < m->nnode; j++)
+    if (!strcmp(m->nodes[j].l->ops->name, "batchnorm")) m->nodes[j].l->training = training;
+}
+
 void prc_model_set_stream(prc_model *m, uint64_t stream)
 {
   for (int j = 0; j < m->nnode; j++) m->nodes[j].l->stream_set = 1, m->nodes[j].l->stream = stream;

@@ -74,7 +74,8 @@ static const prc_opt_spec online_opts[] = {
   {"online_lr", PRC_OPT_REAL, "0.003", 1e-9, 10, "AdamW learning rate of the initial model, retrainings and routers"},
   {"online_lr_inc", PRC_OPT_REAL, "0.0001", 1e-9, 10, "AdamW learning rate of fine-tuning and clone training"},
   {"online_freeze_bn", PRC_OPT_BOOL, "true", PRC_NO_RANGE,
-   "fine-tuning and clone training keep the batch-norm running statistics of the model before the update (else they adapt to the window)"},
+   "fine-tuning and clone training normalise with the batch-norm running statistics of the model before the update and keep them "
+   "(frozen batch norm; else batch statistics of each micro-batch are used and the running ones adapt to the window)"},
   {"online_weight_decay", PRC_OPT_REAL, "0.01", 0, 10, "AdamW decoupled weight decay"},
   {"online_compare", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "also evaluate the initial model and retrain from scratch after every window (results 2)"},
   {"online_resume", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "continue from <out_dir>/online_tree.h5 if it holds an unfinished run of the same options"},
@@ -216,7 +217,8 @@ static PetscErrorCode copy_model(env *E, prc_model *src, int nout, prc_model **d
   PetscFunctionReturn(0);
 }
 
-/* Forward rows (ids) of m in eval or training mode into out (nb, nout + F); batch fixed at bsz (padded). */
+/* Forward rows (ids) of m into out (nb, nout + F); batch fixed at bsz (padded). training: 0 eval,
+ * 1 training, 2 training with frozen batch norm (running statistics used and kept; dropout on). */
 static PetscErrorCode forward_rows(env *E, prc_model *m, const int64_t *ids, int nb, int bsz, int training, float *xb, float *ab, const int32_t *lab,
                                    int32_t *yb)
 {
@@ -230,7 +232,8 @@ static PetscErrorCode forward_rows(env *E, prc_model *m, const int64_t *ids, int
     if (yb) yb[k] = lab ? lab[k < nb ? k : nb - 1] : y;
   }
   if (prc_model_batch(m) != bsz) PrcCallK(prc_model_set_batch(m, bsz));
-  prc_model_set_training(m, training);
+  prc_model_set_training(m, training != 0);
+  if (training == 2) prc_model_set_training_bn(m, 0);
   int        nd, sh[8], nd1, sh1[8];
   prc_tensor t[2];
   memset(t, 0, sizeof t);
@@ -296,7 +299,7 @@ static PetscErrorCode fit(env *E, prc_model *m, int nout, prc_model *teacher, co
         }
         memcpy(prc_model_buffers(m), buf0, sizeof(float) * nb);
         prc_model_set_stream(m, prc_hash4(seed, (uint64_t)ep, (uint64_t)s, (uint64_t)q));
-        PetscCall(forward_rows(E, m, rows, mb, mb, 1, xb, ab, lab ? lb : NULL, yb));
+        PetscCall(forward_rows(E, m, rows, mb, mb, teacher && E->freeze_bn ? 2 : 1, xb, ab, lab ? lb : NULL, yb));
         const prc_tensor *o = prc_model_output(m);
         PetscCheck(o->size == (size_t)W * mb, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "model output has %zu values per batch, expected %d x (%d + %d features)",
                    o->size, mb, nout, E->F);

@@ -388,6 +388,71 @@ static void test_determinism(void)
   prc_model_destroy(a), prc_model_destroy(b);
 }
 
+/* ---- frozen batch norm (prc_model_set_training_bn) ------------------------------------ */
+/* Training mode with batch norm frozen: batch norm normalises with the running statistics and
+ * leaves them alone (= eval-mode output when dropout is off), dropout stays active, and the
+ * gradient is that of the eval-mode function (central differences). */
+static void test_frozen_batchnorm(void)
+{
+  static const char *spec = "model fbn\ninput x 3 16\n"
+                            "c conv1d x out=4 k=3 pad=1\nb batchnorm c\nt tanh b\ng global_avgpool t\n"
+                            "d dropout g p=${P}\no fc d out=3\nloss softmax_ce\noutput o\n";
+  const char *p0[] = {"P=0", NULL}, *p5[] = {"P=0.5", NULL};
+  prc_model  *m, *md;
+  if (prc_model_parse(spec, "fbn", p0, &m) || prc_model_parse(spec, "fbn", p5, &md)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  run R, Rd;
+  make_run(&R, m, 6, 21), make_run(&Rd, md, 6, 21);
+  prc_model_init(m, 3), prc_model_init(md, 3);
+  /* non-trivial running statistics: a few training forwards */
+  for (int i = 0; i < 3; i++) fwd(&R);
+  const size_t nb = prc_model_nbuffers(m), W = prc_model_output(m)->size;
+  float       *b0 = malloc(nb * sizeof(float)), *ev = malloc(W * sizeof(float));
+  memcpy(b0, prc_model_buffers(m), nb * sizeof(float));
+  prc_model_set_training(m, 0);
+  double le = fwd(&R);
+  memcpy(ev, prc_model_output(m)->data, W * sizeof(float));
+  prc_model_set_training(m, 1), prc_model_set_training_bn(m, 0);
+  double lf = fwd(&R);
+  PT_CHECK(!memcmp(ev, prc_model_output(m)->data, W * sizeof(float)) && le == lf, "frozen batch norm (no dropout) differs from eval mode");
+  PT_CHECK(!memcmp(b0, prc_model_buffers(m), nb * sizeof(float)), "frozen batch norm changed the running statistics");
+  /* the gradient is the eval-mode function's: central differences of the loss */
+  prc_model_zero_grad(m);
+  PT_CHECK(!prc_model_backward(m), "%s", prc_lasterr());
+  float *p = prc_model_params(m), *g = prc_model_grads(m);
+  int    bad = 0;
+  for (size_t k = 0; k < prc_model_nparams(m); k++) {
+    float  sv = p[k];
+    double h  = 1e-2;
+    p[k]      = sv + (float)h;
+    double lp = fwd(&R);
+    p[k]      = sv - (float)h;
+    double lm = fwd(&R);
+    p[k]      = sv;
+    double fd = (lp - lm) / (2 * h);
+    if (fabs(fd - g[k]) > 1e-3 + 2e-2 * fabs(fd)) bad++, fprintf(stderr, "  param %zu: fd %.6g analytic %.6g\n", k, fd, (double)g[k]);
+  }
+  PT_CHECK(!bad, "%d gradient entries of the frozen-batch-norm model disagree with central differences", bad);
+  /* unfrozen training mode uses batch statistics (different output) and updates the buffers */
+  prc_model_set_training_bn(m, 1);
+  fwd(&R);
+  PT_CHECK(memcmp(ev, prc_model_output(m)->data, W * sizeof(float)), "training-mode batch norm gave the eval output");
+  PT_CHECK(memcmp(b0, prc_model_buffers(m), nb * sizeof(float)), "training-mode batch norm left the running statistics");
+  /* dropout stays active with frozen batch norm */
+  memcpy(prc_model_buffers(md), b0, nb * sizeof(float));
+  prc_model_set_training(md, 0);
+  fwd(&Rd);
+  memcpy(ev, prc_model_output(md)->data, W * sizeof(float));
+  prc_model_set_training(md, 1), prc_model_set_training_bn(md, 0);
+  fwd(&Rd);
+  PT_CHECK(memcmp(ev, prc_model_output(md)->data, W * sizeof(float)), "dropout inactive under frozen batch norm");
+  free(b0), free(ev);
+  free_run(&R), free_run(&Rd);
+  prc_model_destroy(m), prc_model_destroy(md);
+}
+
 /* ---- fan-out and backward_from -------------------------------------------------------- */
 static void test_fanout_and_backward_from(void)
 {
@@ -647,6 +712,7 @@ int main(int argc, char **argv)
   PT_RUN(test_finite_differences);
   PT_RUN(test_determinism);
   PT_RUN(test_fanout_and_backward_from);
+  PT_RUN(test_frozen_batchnorm);
   PT_RUN(test_sgd_training);
   return pt_finish();
 }
