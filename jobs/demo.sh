@@ -21,6 +21,9 @@ run synth synth -options_file inputs/demo.opts -out_dir "$out/synth"
 run vmd vmd -options_file inputs/vmd_demo.opts -vmd_input "$out/synth/stations.h5" -out_dir "$out/vmd"
 run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -rst_catalog "$out/synth/catalog.h5" \
   -out_dir "$out/rst"
+run rst_forecast rst-forecast -options_file inputs/rst_forecast_demo.opts -rstf_input "$out/rst/rst.h5" -out_dir "$out/rst_forecast"
+run rst_forecast_eval evaluate -eval_input "$out/rst_forecast/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 5 \
+  -eval_thresholds 0.1,0.3 -eval_bootstrap 200 -out_dir "$out/rst_forecast_eval"
 run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog "$out/synth/catalog.h5" -out_dir "$out/indicators"
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
@@ -57,7 +60,7 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
+  for s in selftest synth vmd rst rst_forecast rst_forecast_eval indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
     echo
     echo "## $s"
     echo
@@ -80,6 +83,6 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS
   sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
   "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/thermal/forecast
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"

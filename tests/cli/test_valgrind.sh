@@ -18,6 +18,7 @@ S=(-seed 3 -synth_nx 12 -synth_ny 10 -synth_res_km 4 -synth_days 60 -synth_stati
 expect synth_input 0 '' -- $P synth "${S[@]}" -out_dir "$TMP/s"
 vg synth synth "${S[@]}" -synth_png true -out_dir "$TMP/vs"
 vg rst rst -rst_input "$TMP/s/lst.h5" -rst_catalog "$TMP/s/catalog.h5" -rst_min_samples 2 -rst_png_maps 1 -quiet -out_dir "$TMP/vr"
+vg rst_forecast rst-forecast -rstf_input "$TMP/vr/rst.h5" -rstf_cell_deg 0.1 -quiet -out_dir "$TMP/vrf"
 vg vmd vmd -vmd_input "$TMP/s/stations.h5" -vmd_kmax 3 -vmd_max_iter 50 -vmd_png 1 -quiet -out_dir "$TMP/vv"
 vg cluster cluster -cluster_catalog "$TMP/s/catalog.h5" -cluster_k 3 -cluster_replicates 2 -quiet -out_dir "$TMP/vc"
 vg thermal_samples thermal-samples -thermal_input "$TMP/s/lst.h5" -thermal_catalog "$TMP/s/catalog.h5" -thermal_mmin 2.5 -thermal_size 6 -thermal_days 3,4 -quiet -out_dir "$TMP/vts"
