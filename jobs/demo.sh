@@ -25,7 +25,8 @@ run rst_forecast rst-forecast -options_file inputs/rst_forecast_demo.opts -rstf_
 run rst_forecast_eval evaluate -eval_input "$out/rst_forecast/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 5 \
   -eval_thresholds 0.1,0.3 -eval_bootstrap 200 -out_dir "$out/rst_forecast_eval"
 run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog "$out/synth/catalog.h5" -out_dir "$out/indicators"
-run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" -out_dir "$out/study"
+run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" \
+  -study_external "rst=$out/rst_forecast/forecast.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
 # event detection (paper 004): synthetic records with the clustered catalog's events, windows, ConvNetQuake, sliding detection

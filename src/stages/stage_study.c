@@ -9,7 +9,8 @@
  * feature looks past its own time (the indicators' rule). Standardisation statistics come
  * from the training rows only.
  * Models: climatology per cell, L2 logistic regression on the standardised features
- * (src/eval/baselines.c). Every model sees the same splits; its test forecasts of all
+ * (src/eval/baselines.c), an MLP (NN core); external models (-study_external: scores of other
+ * stages joined by cell and time, not fitted; the test rows are those every external forecasts). Every model sees the same splits; its test forecasts of all
  * splits are pooled and scored with the evaluation library (src/eval/scores.c): AUC, Molchan
  * ASS, probability gain and contingency scores at -study_threshold, Brier score and
  * log-loss, bootstrap percentile intervals.
@@ -34,8 +35,10 @@
 #include "precursor/timeutil.h"
 
 #define MAXF 64
-#define NMODEL 3
-static const char *model_name[NMODEL] = {"climatology", "logistic", "mlp"};
+#define NMODEL 3 /* built-in models; then up to MAXEXT external ones */
+#define MAXEXT 5
+#define MAXM (NMODEL + MAXEXT)
+static const char *builtin_name[NMODEL] = {"climatology", "logistic", "mlp"};
 
 static const prc_opt_spec study_opts[] = {
   {"study_input", PRC_OPT_STRING, NULL, PRC_NO_RANGE, "feature table: a forecast-kind HDF5 file with feature columns (indicators.h5)"},
@@ -61,6 +64,9 @@ static const prc_opt_spec study_opts[] = {
   {"study_boot", PRC_OPT_INT, "500", 0, 1e7, "bootstrap replicates for the confidence intervals (0: none)"},
   {"study_level", PRC_OPT_REAL, "0.9", 0.5, 0.999, "confidence level of the bootstrap percentile intervals"},
   {"study_min_train_pos", PRC_OPT_INT, "1", 0, 1e9, "a split needs at least this many positive training rows, else it is skipped (reported)"},
+  {"study_external", PRC_OPT_STRING, "none", PRC_NO_RANGE,
+   "models run elsewhere, scored on the same test rows: NAME=FILE[,NAME=FILE...] (forecast-kind tables with /forecast/{cell,time,score}, e.g. "
+   "forecast.h5 of rst-forecast on the same grid and times), or none"},
   {"study_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "ROC, Molchan and per-split AUC pictures"},
 };
 
@@ -74,6 +80,24 @@ static void study_validate(prc_opts *o)
     if (strcmp(t, "climatology") && strcmp(t, "logistic") && strcmp(t, "mlp"))
       prc_opts_violation(o, "-study_models: unknown model '%s' (known: climatology, logistic, mlp)", t);
   if (!n) prc_opts_violation(o, "-study_models '%s': no model", m);
+  const char *ex = prc_opts_string(o, "study_external");
+  if (strcmp(ex, "none")) {
+    char eb[4096], *sv = NULL;
+    int  ne = 0;
+    snprintf(eb, sizeof eb, "%s", ex);
+    for (char *t = strtok_r(eb, ",", &sv); t; t = strtok_r(NULL, ",", &sv), ne++) {
+      char *eq = strchr(t, '=');
+      int   good = eq && eq > t && eq[1];
+      for (char *c = t; good && c < eq; c++) good = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+      if (!good) prc_opts_violation(o, "-study_external '%s': expected NAME=FILE (NAME of letters, digits, _ or -)", t);
+      else {
+        *eq = 0;
+        for (int b = 0; b < NMODEL; b++)
+          if (!strcmp(t, builtin_name[b])) prc_opts_violation(o, "-study_external: the name '%s' is a built-in model", t);
+      }
+    }
+    if (ne > MAXEXT) prc_opts_violation(o, "-study_external: at most %d external models", MAXEXT);
+  }
   const char *ts = prc_opts_string(o, "study_test_start");
   double      t;
   if (strcmp(ts, "auto") && prc_time_parse(ts, &t)) prc_opts_violation(o, "-study_test_start '%s': expected auto or a date (YYYY-MM-DD[THH:MM:SS])", ts);
@@ -178,6 +202,86 @@ static PetscErrorCode table_read(prc_ctx *ctx, const char *path, const char *fea
 static void table_free(table *T)
 {
   (void)PetscFree(T->cell), (void)PetscFree(T->time), (void)PetscFree(T->y), (void)PetscFree(T->X);
+}
+
+/* An external model's forecasts joined to the study's rows: score[i] for the row with the same
+ * cell and time (|dt| <= 1 s), have[i] = 0 where the external table has no such row. */
+typedef struct {
+  char   name[64], path[2048];
+  double *score;
+  unsigned char *have;
+  size_t nmatch;
+} external;
+
+typedef struct {
+  double cell, time, score;
+} erow;
+
+static int erow_cmp(const void *a, const void *b)
+{
+  const erow *x = a, *y = b;
+  if (x->cell != y->cell) return x->cell < y->cell ? -1 : 1;
+  return x->time < y->time ? -1 : x->time > y->time;
+}
+
+static PetscErrorCode external_read(prc_ctx *ctx, const table *T, external *X)
+{
+  hid_t   fid, g;
+  int     r, found;
+  hsize_t d[8], z = 0;
+  char    kind[64] = "";
+  const char *path = X->path;
+  PetscFunctionBeginUser;
+  PetscCall(prc_ctx_add_input(ctx, path));
+  PetscCall(prc_h5_open(ctx->comm, path, &fid));
+  PetscCall(prc_h5_attr_get_str(fid, "precursor_kind", kind, sizeof kind, &found));
+  PetscCheck(found && !strcmp(kind, "forecast"), ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "-study_external %s: '%s' is a '%s' file, expected precursor_kind 'forecast'",
+             X->name, path, found ? kind : "(no kind)");
+  PetscCheck(H5Lexists(fid, "forecast", H5P_DEFAULT) > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "-study_external %s: '%s' has no /forecast group", X->name, path);
+  g = H5Gopen2(fid, "forecast", H5P_DEFAULT);
+  const char *req[3] = {"cell", "time", "score"};
+  double     *col[3] = {NULL, NULL, NULL};
+  size_t      m = 0;
+  for (int i = 0; i < 3; i++) {
+    PetscCheck(H5Lexists(g, req[i], H5P_DEFAULT) > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "-study_external %s: '%s' has no column /forecast/%s", X->name,
+               path, req[i]);
+    PetscCall(prc_h5_dims(g, req[i], &r, d));
+    PetscCheck(r == 1 && d[0] > 0 && (i == 0 || d[0] == m), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "-study_external %s: '%s': /forecast/%s must be a non-empty 1-D column as long as /forecast/cell", X->name, path, req[i]);
+    m = (size_t)d[0];
+    PetscCall(PetscMalloc1(m, &col[i]));
+    hsize_t c = m;
+    PetscCall(prc_h5_read_nd(g, req[i], H5T_NATIVE_DOUBLE, &z, &c, col[i]));
+  }
+  H5Gclose(g);
+  PetscCall(prc_h5_close(fid));
+  erow *e;
+  PetscCall(PetscMalloc1(m, &e));
+  for (size_t i = 0; i < m; i++) {
+    char v[64] = "";
+    if (!isfinite(col[2][i])) snprintf(v, sizeof v, "score = %g is not finite", col[2][i]);
+    else if (!isfinite(col[1][i])) snprintf(v, sizeof v, "time is not finite");
+    else if (!(col[0][i] >= 0 && col[0][i] == floor(col[0][i]))) snprintf(v, sizeof v, "cell = %g is not an index >= 0", col[0][i]);
+    PetscCheck(!v[0], ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "-study_external %s: '%s': /forecast row %zu: %s", X->name, path, i, v);
+    e[i] = (erow){col[0][i], col[1][i], col[2][i]};
+  }
+  for (int i = 0; i < 3; i++) PetscCall(PetscFree(col[i]));
+  qsort(e, m, sizeof *e, erow_cmp);
+  PetscCall(PetscMalloc2(T->n, &X->score, T->n, &X->have));
+  X->nmatch = 0;
+  for (size_t i = 0; i < T->n; i++) {
+    size_t lo = 0, hi = m; /* first row >= (cell, time - 1 s) */
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (e[mid].cell < T->cell[i] || (e[mid].cell == T->cell[i] && e[mid].time < T->time[i] - 1)) lo = mid + 1;
+      else hi = mid;
+    }
+    X->have[i] = lo < m && e[lo].cell == T->cell[i] && fabs(e[lo].time - T->time[i]) <= 1;
+    X->score[i] = X->have[i] ? e[lo].score : NAN;
+    X->nmatch += X->have[i];
+  }
+  PetscCall(PetscFree(e));
+  PetscFunctionReturn(0);
 }
 
 /* The MLP baseline on the standardised features Z (n x p): full-batch Adam on the training
@@ -290,12 +394,17 @@ static PetscErrorCode write_2d(prc_ctx *ctx, hid_t g, const char *name, hsize_t 
 
 /* All scores of the pooled forecasts (rows with use) into v[NSC]. */
 static int pooled_scores(const double *prob, const double *y, const unsigned char *use, size_t n, double thr, double *v, prc_ctable *ct,
-                         double *sbuf, double *obuf)
+                         double *sbuf, double *obuf, int probabilities)
 {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (use[i]) sbuf[k] = prob[i], obuf[k] = y[i], k++;
   if (prc_eval_point(sbuf, obuf, NULL, NULL, k, thr, v, ct)) return 1;
+  if (!probabilities) { /* an external score: Brier and log-loss only if it is a probability */
+    int p01 = 1;
+    for (size_t i = 0; i < k && p01; i++) p01 = sbuf[i] >= 0 && sbuf[i] <= 1;
+    if (!p01) return v[PRC_SC_COUNT] = v[PRC_SC_COUNT + 1] = NAN, 0;
+  }
   return prc_brier_logloss(sbuf, obuf, NULL, k, &v[PRC_SC_COUNT], &v[PRC_SC_COUNT + 1]);
 }
 
@@ -313,7 +422,32 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   PetscFunctionBeginUser;
   PetscCall(table_read(ctx, prc_opts_string(o, "study_input"), prc_opts_string(o, "study_features"), &T));
   const size_t n = T.n;
-  int          use_model[NMODEL] = {0, 0};
+  int          use_model[MAXM] = {0, 0};
+  const char  *model_name[MAXM];
+  static external X[MAXEXT];
+  int             nx = 0;
+  for (int m = 0; m < NMODEL; m++) model_name[m] = builtin_name[m];
+  unsigned char *avail; /* rows every external model forecasts: the only possible test rows */
+  PetscCall(PetscMalloc1(n, &avail));
+  for (size_t i = 0; i < n; i++) avail[i] = 1;
+  if (strcmp(prc_opts_string(o, "study_external"), "none")) {
+    char eb[4096], *sv = NULL;
+    snprintf(eb, sizeof eb, "%s", prc_opts_string(o, "study_external"));
+    for (char *t = strtok_r(eb, ",", &sv); t && nx < MAXEXT; t = strtok_r(NULL, ",", &sv), nx++) {
+      char *eq = strchr(t, '=');
+      *eq = 0;
+      snprintf(X[nx].name, sizeof X[nx].name, "%s", t), snprintf(X[nx].path, sizeof X[nx].path, "%s", eq + 1);
+      PetscCall(external_read(ctx, &T, &X[nx]));
+      PetscCheck(X[nx].nmatch > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "-study_external %s: no row of '%s' has the cell and time of a row of '%s' (same grid and times needed)", X[nx].name, X[nx].path,
+                 prc_opts_string(o, "study_input"));
+      for (size_t i = 0; i < n; i++) avail[i] &= X[nx].have[i];
+      model_name[NMODEL + nx] = X[nx].name, use_model[NMODEL + nx] = 1;
+    }
+  }
+  const int NM = NMODEL + nx;
+  size_t    navail = 0;
+  for (size_t i = 0; i < n; i++) navail += avail[i];
   {
     char buf[256], *save = NULL;
     snprintf(buf, sizeof buf, "%s", prc_opts_string(o, "study_models"));
@@ -353,12 +487,12 @@ static PetscErrorCode study_run(prc_ctx *ctx)
     q[0] = r0, q[1] = s0 - H, q[2] = s0, q[3] = s1;
     for (size_t i = 0; i < n; i++) {
       if (T.time[i] >= r0 && T.time[i] + H <= s0) q[4]++, q[6] += T.y[i];
-      if (T.time[i] >= s0 && T.time[i] < s1) q[5]++, q[7] += T.y[i];
+      if (T.time[i] >= s0 && T.time[i] < s1 && avail[i]) q[5]++, q[7] += T.y[i];
     }
     q[8] = q[4] > 0 && q[5] > 0 && q[6] >= minpos;
     if (!q[8]) nskip++;
     for (size_t i = 0; i < n && q[8]; i++)
-      if (T.time[i] >= s0 && T.time[i] < s1) split_of[i] = k, tested[i] = 1;
+      if (T.time[i] >= s0 && T.time[i] < s1 && avail[i]) split_of[i] = k, tested[i] = 1;
   }
   size_t ntest = 0;
   double npos = 0;
@@ -370,11 +504,11 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   /* ---- fit: split k on rank k mod size ---- */
   double *prob, *coef;
   int     q1 = T.p + 1, ok = 1;
-  PetscCall(PetscMalloc1((size_t)NMODEL * n, &prob));
+  PetscCall(PetscMalloc1((size_t)NM * n, &prob));
   PetscCall(PetscCalloc1((size_t)ns * q1 + 1, &coef));
   int *iters;
   PetscCall(PetscCalloc1(ns + 1, &iters));
-  for (size_t i = 0; i < (size_t)NMODEL * n; i++) prob[i] = 0;
+  for (size_t i = 0; i < (size_t)NM * n; i++) prob[i] = 0;
   for (int k = ctx->rank; k < ns && ok; k += ctx->size) {
     double *q = sp + (size_t)k * 9;
     if (!q[8]) continue;
@@ -401,9 +535,11 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, prob, (int)(NMODEL * n), MPI_DOUBLE, MPI_SUM, ctx->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, coef, ns * q1, MPI_DOUBLE, MPI_SUM, ctx->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, iters, ns, MPI_INT, MPI_SUM, ctx->comm));
+  for (int x = 0; x < nx; x++) /* external models: their scores as given (no fitting) */
+    for (size_t i = 0; i < n; i++) prob[(size_t)(NMODEL + x) * n + i] = X[x].score[i];
   for (size_t i = 0; i < n; i++)
     if (!tested[i])
-      for (int m = 0; m < NMODEL; m++) prob[(size_t)m * n + i] = NAN;
+      for (int m = 0; m < NM; m++) prob[(size_t)m * n + i] = NAN;
 
   /* ---- scores: pooled, per split; bootstrap replicates split over ranks ---- */
   double thr = prc_opts_real(o, "study_threshold");
@@ -416,16 +552,16 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   long    B = prc_opts_int(o, "study_boot");
   double  level = prc_opts_real(o, "study_level");
   double *val, *lo, *hi, *ps, *sbuf, *obuf, *tw;
-  PetscCall(PetscMalloc3((size_t)NMODEL * NSC, &val, (size_t)NMODEL * NSC, &lo, (size_t)NMODEL * NSC, &hi));
-  PetscCall(PetscMalloc4((size_t)NMODEL * ns * 3, &ps, ntest, &sbuf, ntest, &obuf, ntest, &tw));
-  prc_ctable ct[NMODEL];
-  for (int m = 0; m < NMODEL; m++) {
+  PetscCall(PetscMalloc3((size_t)NM * NSC, &val, (size_t)NM * NSC, &lo, (size_t)NM * NSC, &hi));
+  PetscCall(PetscMalloc4((size_t)NM * ns * 3, &ps, ntest, &sbuf, ntest, &obuf, ntest, &tw));
+  prc_ctable ct[MAXM];
+  for (int m = 0; m < NM; m++) {
     double *v = val + (size_t)m * NSC;
     for (int s = 0; s < NSC; s++) v[s] = lo[m * NSC + s] = hi[m * NSC + s] = NAN;
     for (int k = 0; k < ns; k++) ps[((size_t)m * ns + k) * 3] = ps[((size_t)m * ns + k) * 3 + 1] = ps[((size_t)m * ns + k) * 3 + 2] = NAN;
     if (!use_model[m]) continue;
     const double *pm = prob + (size_t)m * n;
-    PetscCheck(!pooled_scores(pm, T.y, tested, n, thr, v, &ct[m], sbuf, obuf), ctx->comm, PETSC_ERR_LIB, "scores of %s: %s", model_name[m],
+    PetscCheck(!pooled_scores(pm, T.y, tested, n, thr, v, &ct[m], sbuf, obuf, m < NMODEL), ctx->comm, PETSC_ERR_LIB, "scores of %s: %s", model_name[m],
                prc_lasterr());
     for (int k = 0; k < ns; k++) { /* per split: AUC, Brier, ASS */
       size_t c = 0;
@@ -476,11 +612,15 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   H5Gclose(g);
   const char *snames[NSC];
   for (int s = 0; s < NSC; s++) snames[s] = score_label(s);
-  for (int m = 0; m < NMODEL; m++) {
+  for (int m = 0; m < NM; m++) {
     if (!use_model[m]) continue;
-    char gn[64];
+    char gn[96];
     snprintf(gn, sizeof gn, "models/%s", model_name[m]);
     PetscCall(prc_h5_group(f.fid, gn, &g));
+    if (m >= NMODEL) {
+      PetscCall(prc_h5_attr_str(g, "external_source", X[m - NMODEL].path));
+      PetscCall(prc_h5_attr_str(g, "external", "scores read from external_source (not fitted by the study); rows joined by cell and time"));
+    }
     PetscCall(prc_h5_write_col(ctx->comm, g, "probability", H5T_NATIVE_DOUBLE, n, prob + (size_t)m * n));
     PetscCall(prc_h5_write_col(ctx->comm, g, "score_value", H5T_NATIVE_DOUBLE, NSC, val + (size_t)m * NSC));
     PetscCall(prc_h5_write_col(ctx->comm, g, "score_ci_low", H5T_NATIVE_DOUBLE, NSC, lo + (size_t)m * NSC));
@@ -528,11 +668,18 @@ static PetscErrorCode study_run(prc_ctx *ctx)
                   "%ld replicates.\n\n",
               ns, D / PRC_DAY, (prc_time_format(t1, a0, sizeof a0), a0), nskip, minpos, trd > 0 ? "sliding" : "expanding", ntest, npos, thr,
               100 * level, B);
+      if (nx) {
+        fprintf(md, "External models (scores read, not fitted; joined by cell and time):");
+        for (int x = 0; x < nx; x++) fprintf(md, "%s `%s` = `%s` (%zu rows matched)", x ? "," : "", X[x].name, X[x].path, X[x].nmatch);
+        fprintf(md, ". Test rows are limited to the %zu of %zu rows that every external model forecasts; the built-in models train on all "
+                    "rows as usual. Brier and log-loss are given only for scores in [0, 1].\n\n",
+                navail, n);
+      }
       fprintf(md, "| model | AUC | Molchan ASS | gain | POD | POFD | R (HK) | Brier | log-loss |\n|---|---|---|---|---|---|---|---|---|\n");
       int show[8] = {PRC_SC_AUC, PRC_SC_ASS, PRC_SC_GAIN, PRC_SC_POD, PRC_SC_POFD, PRC_SC_HK, PRC_SC_COUNT, PRC_SC_COUNT + 1};
-      for (int m = 0; m < NMODEL; m++) {
+      for (int m = 0; m < NM; m++) {
         if (!use_model[m]) continue;
-        fprintf(md, "| %s |", model_name[m]);
+        fprintf(md, "| %s%s |", model_name[m], m >= NMODEL ? " (external)" : "");
         for (int c = 0; c < 8; c++) {
           int s = show[c];
           if (s < PRC_SC_COUNT && B > 0) fprintf(md, " %.3f [%.3f, %.3f] |", val[m * NSC + s], lo[m * NSC + s], hi[m * NSC + s]);
@@ -541,16 +688,16 @@ static PetscErrorCode study_run(prc_ctx *ctx)
         fprintf(md, "\n");
       }
       fprintf(md, "\nPer split (AUC):\n\n| test from | n test | positives |");
-      for (int m = 0; m < NMODEL; m++)
+      for (int m = 0; m < NM; m++)
         if (use_model[m]) fprintf(md, " %s |", model_name[m]);
       fprintf(md, "\n|---|---|---|");
-      for (int m = 0; m < NMODEL; m++)
+      for (int m = 0; m < NM; m++)
         if (use_model[m]) fprintf(md, "---|");
       fprintf(md, "\n");
       for (int k = 0; k < ns; k++) {
         prc_time_format(sp[(size_t)k * 9 + 2], a0, sizeof a0);
         fprintf(md, "| %.10s | %g | %g |", a0, sp[(size_t)k * 9 + 5], sp[(size_t)k * 9 + 7]);
-        for (int m = 0; m < NMODEL; m++)
+        for (int m = 0; m < NM; m++)
           if (use_model[m]) fprintf(md, " %.3f |", ps[((size_t)m * ns + k) * 3]);
         fprintf(md, "\n");
       }
@@ -558,13 +705,13 @@ static PetscErrorCode study_run(prc_ctx *ctx)
       if (fclose(md) || rename(tmp, rp)) pok = 0, snprintf(msg, sizeof msg, "cannot write '%s'", rp);
     }
     if (png && pok) {
-      prc_series rs[NMODEL + 1], msr[NMODEL + 1], as[NMODEL];
-      double    *rx[NMODEL] = {0}, *ry[NMODEL] = {0}, *rt[NMODEL] = {0}, *mx[NMODEL] = {0}, *my[NMODEL] = {0}, *kx, diag[2] = {0, 1}, rdiag[2] = {1, 0};
-      char       lab[NMODEL][64], lab2[NMODEL][64];
+      prc_series rs[MAXM + 1], msr[MAXM + 1], as[MAXM];
+      double    *rx[MAXM] = {0}, *ry[MAXM] = {0}, *rt[MAXM] = {0}, *mx[MAXM] = {0}, *my[MAXM] = {0}, *kx, diag[2] = {0, 1}, rdiag[2] = {1, 0};
+      char       lab[MAXM][96], lab2[MAXM][96];
       int        nr = 0, na = 0;
       PetscCall(PetscMalloc1(ns, &kx));
       for (int k = 0; k < ns; k++) kx[k] = sp[(size_t)k * 9 + 2] / (365.2425 * PRC_DAY) + 1970;
-      for (int m = 0; m < NMODEL && pok; m++) {
+      for (int m = 0; m < NM && pok; m++) {
         if (!use_model[m]) continue;
         size_t c = 0, np1, nm;
         for (size_t i = 0; i < n; i++)
@@ -583,8 +730,8 @@ static PetscErrorCode study_run(prc_ctx *ctx)
       }
       if (pok) {
         /* per-split AUC: stride 3 in ps -> copy into a contiguous buffer per model */
-        double *ay[NMODEL] = {0};
-        for (int q = 0, m = 0; m < NMODEL; m++) {
+        double *ay[MAXM] = {0};
+        for (int q = 0, m = 0; m < NM; m++) {
           if (!use_model[m]) continue;
           PetscCall(PetscMalloc1(ns, &ay[m]));
           for (int k = 0; k < ns; k++) ay[m][k] = ps[((size_t)m * ns + k) * 3];
@@ -605,9 +752,9 @@ static PetscErrorCode study_run(prc_ctx *ctx)
         snprintf(path, sizeof path, "%s/study_auc_splits.png", out);
         if (pok && prc_plot_lines_png(path, as, na, &la)) pok = 0;
         if (!pok) snprintf(msg, sizeof msg, "picture: %s", prc_lasterr());
-        for (int m = 0; m < NMODEL; m++) PetscCall(PetscFree(ay[m]));
+        for (int m = 0; m < NM; m++) PetscCall(PetscFree(ay[m]));
       }
-      for (int m = 0; m < NMODEL; m++)
+      for (int m = 0; m < NM; m++)
         if (rx[m]) PetscCall(PetscFree5(rx[m], ry[m], rt[m], mx[m], my[m]));
       PetscCall(PetscFree(kx));
     }
@@ -615,7 +762,8 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   PetscCallMPI(MPI_Bcast(&pok, 1, MPI_INT, 0, ctx->comm));
   PetscCallMPI(MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, ctx->comm));
   PetscCheck(pok, ctx->comm, PETSC_ERR_FILE_WRITE, "study report in '%s': %s", out, msg);
-  for (int m = 0; m < NMODEL; m++)
+  if (nx) prc_say(ctx->comm, "[study] %d external model(s); test rows limited to the %zu of %zu rows every one of them forecasts\n", nx, navail, n);
+  for (int m = 0; m < NM; m++)
     if (use_model[m])
       prc_say(ctx->comm, "[study] %-11s AUC %.3f [%.3f, %.3f]  ASS %.3f  Brier %.4f  (%zu test rows, %g positive, %d splits, %d skipped)\n",
               model_name[m], val[m * NSC + PRC_SC_AUC], lo[m * NSC + PRC_SC_AUC], hi[m * NSC + PRC_SC_AUC], val[m * NSC + PRC_SC_ASS],
@@ -629,6 +777,8 @@ static PetscErrorCode study_run(prc_ctx *ctx)
   PetscCall(PetscFree(split_of));
   PetscCall(PetscFree3(tr, te, tested));
   PetscCall(PetscFree(sp));
+  for (int x = 0; x < nx; x++) PetscCall(PetscFree2(X[x].score, X[x].have));
+  PetscCall(PetscFree(avail));
   table_free(&T);
   PetscFunctionReturn(0);
 }

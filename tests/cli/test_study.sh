@@ -46,6 +46,43 @@ expect leak_past 0 'logistic' -- $P study "${S[@]}" -study_input "$TMP/past.h5" 
 a=$(split0 "$TMP/s1/study.h5"); b=$(split0 "$TMP/lf/study.h5"); c=$(split0 "$TMP/lp/study.h5")
 [ -n "$a" ] && [ "$a" = "$b" ] && ok no_leakage || fail no_leakage "split-0 forecasts changed when only labels after the label cut and features after the test were permuted"
 [ "$a" != "$c" ] && ok leakage_detectable || fail leakage_detectable "permuting training labels did not change the forecasts: the test cannot fail"
+# external models (-study_external): a copy of the logistic model's own test forecasts, read back
+# as an external table, must score exactly as the logistic model (same rows, same bits); an
+# external table covering half of the test rows limits every model's test rows to those
+/usr/bin/python3 - "$TMP/s1/study.h5" "$TMP/ext_copy.h5" "$TMP/ext_half.h5" "$TMP/ext_nan.h5" <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r"); p = f["models/logistic/probability"][:]; c = f["rows/cell"][:]; t = f["rows/time"][:]
+k = np.isfinite(p)
+def write(path, sel, score):
+    with h5py.File(path, "w") as g:
+        g.attrs["precursor_kind"] = np.bytes_("forecast"); q = g.create_group("forecast")
+        q["cell"], q["time"], q["score"] = c[sel], t[sel], score[sel]
+write(sys.argv[2], k, p)
+half = k & (np.arange(len(p)) % 2 == 0); write(sys.argv[3], half, p)
+bad = p.copy(); bad[np.where(k)[0][3]] = np.nan; write(sys.argv[4], k, bad)
+PY
+expect ext_copy 0 'external model' 'copy .*AUC' -- $PRC_MPIRUN -n 2 $P study "${S[@]}" -study_external "copy=$TMP/ext_copy.h5" -out_dir "$TMP/x1"
+expect ext_half 0 'limited to the' -- $P study "${S[@]}" -study_external "half=$TMP/ext_half.h5" -out_dir "$TMP/x2"
+if out=$(/usr/bin/python3 - "$TMP/s1/study.h5" "$TMP/x1/study.h5" "$TMP/x2/study.h5" <<'PY' 2>&1
+import sys, h5py, numpy as np
+a, b, h = (h5py.File(x, "r") for x in sys.argv[1:4])
+for g in ("score_value", "score_ci_low", "score_ci_high"):
+    assert np.array_equal(b["models/copy/" + g][:], b["models/logistic/" + g][:], equal_nan=True), "copy differs from logistic: " + g
+    assert np.array_equal(b["models/logistic/" + g][:], a["models/logistic/" + g][:], equal_nan=True), "logistic changed by the external: " + g
+assert b["models/copy"].attrs["external_source"]
+pa, ph = a["models/logistic/probability"][:], h["models/half/probability"][:]
+want = np.isfinite(pa) & (np.arange(len(pa)) % 2 == 0)
+assert np.array_equal(np.isfinite(ph), want), "half: tested rows are not the intersection"
+assert np.array_equal(np.isfinite(h["models/climatology/probability"][:]), want), "half: climatology not on the same rows"
+print(f"copy == logistic bitwise; half: {int(want.sum())} of {int(np.isfinite(pa).sum())} test rows")
+PY
+); then ok ext_scores; echo "  # $out"; else fail ext_scores "$out"; fi
+expect bad_ext_syntax 2 "expected NAME=FILE" -- $P study "${S[@]}" -study_external "$TMP/ext_copy.h5" -out_dir "$TMP/b8"
+expect bad_ext_name 2 "is a built-in model" -- $P study "${S[@]}" -study_external "logistic=$TMP/ext_copy.h5" -out_dir "$TMP/b9"
+expect bad_ext_missing 1 'nope.h5' -- $P study "${S[@]}" -study_external "x=$TMP/nope.h5" -out_dir "$TMP/b10"
+expect bad_ext_kind 1 "expected precursor_kind 'forecast'" -- $P study "${S[@]}" -study_external "x=$TMP/s1/study.h5" -out_dir "$TMP/b11"
+expect bad_ext_nan 1 'score = nan is not finite' -- $P study "${S[@]}" -study_external "x=$TMP/ext_nan.h5" -out_dir "$TMP/b12"
+if ls "$TMP"/b{8,9,10,11,12}/study.h5* >/dev/null 2>&1; then fail ext_no_output "$(ls "$TMP"/b*)"; else ok ext_no_output; fi
 # bad input: clear message, non-zero exit, no output
 expect bad_model 2 "unknown model 'lstm'" -- $P study "${S[@]}" -study_models climatology,lstm -out_dir "$TMP/b1"
 expect bad_feature 1 "has no column /forecast/nope" -- $P study "${S[@]}" -study_features x1,nope -out_dir "$TMP/b2"
