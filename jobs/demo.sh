@@ -49,11 +49,13 @@ PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
   jobs/em_online.sh "$np" "$out/em_online" 2>&1 | tee "$out/em_online.log"
 # thermal forecasting of paper 001, small version of jobs/thermal_forecast.sh (docs/THERMAL.md): CENC M >= 5
 # epicentres of western China 2006-2016 (a synthetic ETAS catalog when ../shared/data is absent) over a
-# 32 km synthetic LST stack with and without injected anomalies, 3- and 5-day windows, three models
+# 32 km synthetic LST stack with and without injected anomalies, 11 x 11 crops, 3/5/7/9-day windows, three
+# models, and DCGAN augmentation (thermal-gan per class, drsn_cw_aug): the layout of paper 001's Tables 2-3
 echo "== thermal"
 tf_cat=${PRC_SHARED_DATA:-../shared/data}/catalogs/cenc_china_1970-2024.csv
 [ -f "$tf_cat" ] || tf_cat=none
-OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS=3,5 BOOT=500 jobs/thermal_forecast.sh 2>&1 | tee "$out/thermal.log"
+OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAYS=3,5,7,9 BOOT=500 AUGMENT=1 GAN_STEPS=100 \
+  jobs/thermal_forecast.sh 2>&1 | tee "$out/thermal.log"
 
 # the report: summary lines (not progress lines) and every picture, stage by stage
 {
@@ -81,9 +83,17 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=8 EPOCHS=8 DAYS
   echo
   echo "![thermal_samples_N5.png](thermal/samples_main/thermal_samples_N5.png)"
   echo
+  echo "DCGAN (fusion discriminator, 100 steps) of the 5-day earthquake images: generated next to real, and the RST validity check:"
+  echo
+  echo '```'
+  grep -E '^\[thermal-gan\] ([0-9]+ steps|validity|RST check)' "$out/thermal/gan_main_N5_eq.log" || true
+  echo '```'
+  echo
+  echo "![gan_samples.png](thermal/gan_main/N5/eq/gan_samples.png) ![gan_rst.png](thermal/gan_main/N5/eq/gan_rst.png)"
+  echo
   sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
 ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
-  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/thermal/forecast
+  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/thermal/forecast "$out"/thermal/gan_main/N5/eq
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
