@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "precursor/baselines.h"
+#include "precursor/dp.h"
 #include "precursor/error.h"
 #include "precursor/h5io.h"
 #include "precursor/nn_model.h"
@@ -59,6 +60,9 @@ static const prc_opt_spec study_opts[] = {
   {"study_mlp_epochs", PRC_OPT_INT, "300", 1, 1e7, "mlp: full-batch Adam steps"},
   {"study_mlp_lr", PRC_OPT_REAL, "0.01", 1e-9, 10, "mlp: Adam learning rate"},
   {"study_mlp_wd", PRC_OPT_REAL, "0.0001", 0, 10, "mlp: weight decay (L2, on weight matrices only)"},
+  {"study_mlp_micro_batches", PRC_OPT_INT, "8", 1, 1e6,
+   "mlp: the training rows are cut into this many micro-batches, dealt to the ranks; their exact fixed-point mean is the full-batch gradient "
+   "(the result does not depend on the rank count)"},
   {"study_threshold", PRC_OPT_REAL, "-1", PRC_NO_RANGE,
    "alarm threshold on the probability for the contingency scores; < 0: the positive rate of all training rows of the first split"},
   {"study_boot", PRC_OPT_INT, "500", 0, 1e7, "bootstrap replicates for the confidence intervals (0: none)"},
@@ -284,75 +288,108 @@ static PetscErrorCode external_read(prc_ctx *ctx, const table *T, external *X)
   PetscFunctionReturn(0);
 }
 
-/* The MLP baseline on the standardised features Z (n x p): full-batch Adam on the training
- * rows (softmax cross-entropy, 2 classes), seeded initialisation, then P(class 1) of every row. */
-static int fit_mlp(const double *Z, const double *y, const unsigned char *tr, size_t n, int p, const prc_opts *o, uint64_t seed,
-                   double *q)
+/* The MLP baseline on the standardised features Z (n x p), data-parallel over the ranks of comm:
+ * the training rows (in row order) are cut into M = -study_mlp_micro_batches contiguous
+ * micro-batches, micro-batch j on rank j mod P. Every full-batch Adam step, each rank computes
+ * the gradient of (M / N_train) x the summed softmax cross-entropy of its micro-batches, and
+ * prc_dp_mean_exact averages them in exact fixed point: the mean is the full-batch gradient, the
+ * same bits on any rank count. Seeded initialisation; then P(class 1) of every row into q (every
+ * rank). Collective. */
+static PetscErrorCode fit_mlp(MPI_Comm comm, const double *Z, const double *y, const unsigned char *tr, size_t n, int p, const prc_opts *o,
+                              uint64_t seed, double *q)
 {
+  int rank, size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   char        dF[32], dH[32];
   const char *defs[3] = {dF, dH, NULL};
   snprintf(dF, sizeof dF, "F=%d", p), snprintf(dH, sizeof dH, "HIDDEN=%d", (int)prc_opts_int(o, "study_mlp_hidden"));
+  size_t *rows, ntr = 0;
+  PetscCall(PetscMalloc1(n + 1, &rows));
+  for (size_t i = 0; i < n; i++)
+    if (tr[i]) rows[ntr++] = i;
+  const int M = (int)PetscMin((size_t)prc_opts_int(o, "study_mlp_micro_batches"), ntr);
+  int       nloc = 0, maxb = 1;
+  for (int j = rank; j < M; j += size) nloc++;
+  for (int j = 0; j < M; j++) maxb = PetscMax(maxb, (int)(ntr * (size_t)(j + 1) / (size_t)M - ntr * (size_t)j / (size_t)M));
   prc_model *m = NULL;
   prc_optim *opt = NULL;
-  prc_tensor *x = NULL, *t = NULL;
-  int         rc = 0;
-  size_t      ntr = 0;
-  for (size_t i = 0; i < n; i++) ntr += tr[i];
-  if (prc_model_load(prc_opts_string(o, "study_mlp_spec"), defs, &m)) return 1;
-  int sh[2] = {(int)ntr, p}, sa[2] = {(int)n, p}, st = (int)ntr;
-  rc = prc_model_set_batch(m, (int)ntr) || prc_model_init(m, seed) || !(x = prc_tensor_new(2, sh, 0)) || !(t = prc_tensor_new(1, &st, 0));
-  if (!rc) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-      if (tr[i]) {
-        for (int j = 0; j < p; j++) x->data[k * p + j] = (float)Z[i * p + j];
-        t->data[k++] = (float)y[i];
-      }
-    prc_optim_conf oc = {.kind = PRC_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = prc_opts_real(o, "study_mlp_wd")};
-    rc = prc_optim_create(&oc, prc_model_nparams(m), &opt);
-    if (!rc) {
-      prc_optim_decay_none(opt);
-      for (int ti = 0; ti < prc_model_ntensors(m); ti++)
-        if (prc_model_tensor_kind(m, ti) == 0 && prc_model_tensor_is_weight(m, ti)) {
-          int nd, ts[4];
-          size_t len = 1;
-          prc_model_tensor_shape(m, ti, &nd, ts);
-          for (int d = 0; d < nd; d++) len *= (size_t)ts[d];
-          prc_optim_decay_range(opt, prc_model_tensor_offset(m, ti), len);
-        }
+  PrcCallK(prc_model_load(prc_opts_string(o, "study_mlp_spec"), defs, &m));
+  PrcCallK(prc_model_init(m, seed));
+  const size_t np = prc_model_nparams(m);
+  int          sh[2] = {maxb, p};
+  prc_tensor  *x = prc_tensor_new(2, sh, 0);
+  float       *gl, *g, *dout;
+  double      *ll, lmean;
+  PetscCheck(x, PETSC_COMM_SELF, PETSC_ERR_MEM, "mlp: out of memory");
+  PetscCall(PetscMalloc4(np * (size_t)(nloc ? nloc : 1), &gl, np, &g, (size_t)2 * maxb, &dout, nloc + 1, &ll));
+  prc_optim_conf oc = {.kind = PRC_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = prc_opts_real(o, "study_mlp_wd")};
+  PrcCallK(prc_optim_create(&oc, np, &opt));
+  prc_optim_decay_none(opt);
+  for (int ti = 0; ti < prc_model_ntensors(m); ti++)
+    if (prc_model_tensor_kind(m, ti) == 0 && prc_model_tensor_is_weight(m, ti)) {
+      int    nd, ts[4];
+      size_t len = 1;
+      prc_model_tensor_shape(m, ti, &nd, ts);
+      for (int d = 0; d < nd; d++) len *= (size_t)ts[d];
+      prc_optim_decay_range(opt, prc_model_tensor_offset(m, ti), len);
     }
-    const prc_tensor *in[1] = {x};
-    double            loss;
-    long              E = prc_opts_int(o, "study_mlp_epochs");
-    for (long e = 0; e < E && !rc; e++) {
-      prc_model_zero_grad(m);
-      rc = prc_model_forward(m, in, t, &loss) || prc_model_backward(m) ||
-           prc_optim_step(opt, prc_model_params(m), prc_model_grads(m), prc_opts_real(o, "study_mlp_lr"));
-      if (!rc && !isfinite(loss)) rc = prc_seterr("mlp: the training loss became %g at step %ld (lower -study_mlp_lr)", loss, e);
-    }
-  }
-  if (!rc) { /* forecasts of every row */
-    prc_tensor_free(x);
-    x  = prc_tensor_new(2, sa, 0);
-    rc = !x || prc_model_set_batch(m, (int)n);
-    if (!rc) {
-      for (size_t i = 0; i < n * (size_t)p; i++) x->data[i] = (float)Z[i];
-      prc_model_set_training(m, 0);
+  const double scale = (double)M / (double)ntr;
+  const long   E = prc_opts_int(o, "study_mlp_epochs");
+  for (long e = 0; e < E; e++) {
+    int l = 0;
+    for (int j = rank; j < M; j += size, l++) {
+      const size_t r0 = ntr * (size_t)j / (size_t)M, r1 = ntr * (size_t)(j + 1) / (size_t)M;
+      const int    nb = (int)(r1 - r0);
+      for (int k = 0; k < nb; k++)
+        for (int c = 0; c < p; c++) x->data[(size_t)k * p + c] = (float)Z[rows[r0 + k] * (size_t)p + c];
+      x->shape[0] = nb, x->size = (size_t)nb * (size_t)p;
+      if (prc_model_batch(m) != nb) PrcCallK(prc_model_set_batch(m, nb));
+      prc_model_set_training(m, 1);
       const prc_tensor *in[1] = {x};
-      rc = prc_model_forward(m, in, NULL, NULL);
-    }
-    if (!rc) {
+      PrcCallK(prc_model_forward(m, in, NULL, NULL));
       const float *lo = prc_model_output(m)->data;
-      for (size_t i = 0; i < n; i++) q[i] = 1 / (1 + exp((double)lo[2 * i] - (double)lo[2 * i + 1])); /* softmax of 2 logits */
+      double       ls = 0;
+      for (int k = 0; k < nb; k++) { /* softmax cross-entropy of 2 logits, gradient (p - onehot) x scale */
+        const double z0 = lo[2 * k], z1 = lo[2 * k + 1], mx = fmax(z0, z1), lse = mx + log(exp(z0 - mx) + exp(z1 - mx));
+        const double p1 = exp(z1 - lse), yk = y[rows[r0 + k]];
+        ls -= yk == 1 ? z1 - lse : z0 - lse;
+        dout[2 * k] = (float)(((1 - p1) - (1 - yk)) * scale), dout[2 * k + 1] = (float)((p1 - yk) * scale);
+      }
+      ll[l] = ls * scale;
+      prc_model_zero_grad(m);
+      PrcCallK(prc_model_backward_from(m, dout, NULL));
+      memcpy(gl + np * (size_t)l, prc_model_grads(m), sizeof(float) * np);
     }
+    prc_dp_seg seg[2] = {{.n = np, .f = gl, .out_f = g}, {.n = 1, .d = ll, .out_d = &lmean}};
+    PetscCall(prc_dp_mean_exact(comm, "gradient of the study's MLP", M, nloc, 2, seg, 0, NULL));
+    PetscCheck(isfinite(lmean), comm, PETSC_ERR_NOT_CONVERGED, "mlp: the training loss became %g at step %ld (lower -study_mlp_lr)", lmean, e);
+    PrcCallK(prc_optim_step(opt, prc_model_params(m), g, prc_opts_real(o, "study_mlp_lr")));
   }
-  prc_tensor_free(x), prc_tensor_free(t);
+  /* forecasts of every row, in chunks of maxb (eval mode: per-row results) */
+  prc_model_set_training(m, 0);
+  for (size_t r0 = 0; r0 < n; r0 += (size_t)maxb) {
+    const int nb = (int)PetscMin((size_t)maxb, n - r0);
+    for (int k = 0; k < nb; k++)
+      for (int c = 0; c < p; c++) x->data[(size_t)k * p + c] = (float)Z[(r0 + k) * (size_t)p + c];
+    x->shape[0] = nb, x->size = (size_t)nb * (size_t)p;
+    if (prc_model_batch(m) != nb) PrcCallK(prc_model_set_batch(m, nb));
+    const prc_tensor *in[1] = {x};
+    PrcCallK(prc_model_forward(m, in, NULL, NULL));
+    const float *lo = prc_model_output(m)->data;
+    for (int k = 0; k < nb; k++) q[r0 + k] = 1 / (1 + exp((double)lo[2 * k] - (double)lo[2 * k + 1])); /* softmax of 2 logits */
+  }
+  prc_tensor_free(x);
   prc_optim_destroy(opt);
   prc_model_destroy(m);
-  return rc;
+  PetscCall(PetscFree4(gl, g, dout, ll));
+  PetscCall(PetscFree(rows));
+  PetscFunctionReturn(0);
 }
 
-/* Fit model m on split s's training rows and forecast its test rows into prob (others untouched). */
+/* Fit model m (climatology or logistic) on split s's training rows and forecast its test rows into
+ * prob (others untouched). */
 static int fit_split(const table *T, int m, int k, const unsigned char *tr, const unsigned char *te, const prc_opts *o, double *prob,
                      double *coef, int *iters)
 {
@@ -370,8 +407,7 @@ static int fit_split(const table *T, int m, int k, const unsigned char *tr, cons
     if (!rc && m == 1) {
       rc = prc_logreg_fit(Z, T->y, tr, n, p, prc_opts_real(o, "study_l2"), (int)prc_opts_int(o, "study_max_iter"), 1e-10, coef, iters, NULL);
       if (!rc) prc_logreg_predict(Z, n, p, coef, q);
-    } else if (!rc)
-      rc = fit_mlp(Z, T->y, tr, n, p, o, prc_hash4((uint64_t)prc_opts_int(o, "seed"), 0x6d6c70, (uint64_t)k, 0), q);
+    }
     free(mean), free(sd), free(Z);
   }
   if (!rc)
@@ -516,7 +552,7 @@ static PetscErrorCode study_run(prc_ctx *ctx)
       tr[i] = T.time[i] >= q[0] && T.time[i] + H <= q[2];
       te[i] = split_of[i] == k;
     }
-    for (int m = 0; m < NMODEL && ok; m++)
+    for (int m = 0; m < 2 && ok; m++)
       if (use_model[m] && fit_split(&T, m, k, tr, te, o, prob + (size_t)m * n, coef + (size_t)k * q1, &iters[k])) {
         prc_time_format(q[2], a0, sizeof a0);
         snprintf(msg, sizeof msg, "split %d (test from %s), model %s: %s", k, a0, model_name[m], prc_lasterr());
@@ -530,6 +566,28 @@ static PetscErrorCode study_run(prc_ctx *ctx)
       PetscCallMPI(MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, ctx->comm));
       SETERRQ(ctx->comm, PETSC_ERR_LIB, "%s", msg);
     }
+  }
+  /* the MLP: every split fitted by all ranks together (data-parallel); the split's owner keeps
+   * the forecasts, so that the sum below counts them once */
+  if (use_model[2]) {
+    double *q, *mean, *sd, *Z;
+    PetscCall(PetscMalloc4(n, &q, (size_t)T.p + 1, &mean, (size_t)T.p + 1, &sd, n * (size_t)T.p + 1, &Z));
+    prc_progress prog;
+    prc_progress_start(&prog, ctx->comm, "study", "mlp splits", "splits", ns, 0, prc_opts_bool(o, "quiet"));
+    for (int k = 0; k < ns; k++) {
+      double *s9 = sp + (size_t)k * 9;
+      if (!s9[8]) continue;
+      for (size_t i = 0; i < n; i++) tr[i] = T.time[i] >= s9[0] && T.time[i] + H <= s9[2];
+      PetscCheck(!prc_standardize_fit(T.X, n, T.p, tr, mean, sd), ctx->comm, PETSC_ERR_LIB, "split %d, model mlp: %s", k, prc_lasterr());
+      prc_standardize_apply(T.X, n, T.p, mean, sd, Z);
+      PetscCall(fit_mlp(ctx->comm, Z, T.y, tr, n, T.p, o, prc_hash4((uint64_t)prc_opts_int(o, "seed"), 0x6d6c70, (uint64_t)k, 0), q));
+      if (k % ctx->size == ctx->rank)
+        for (size_t i = 0; i < n; i++)
+          if (split_of[i] == k) prob[2 * n + i] = q[i];
+      prc_progress_update(&prog, k + 1);
+    }
+    prc_progress_end(&prog);
+    PetscCall(PetscFree4(q, mean, sd, Z));
   }
   /* exactly one rank wrote each forecast (the owner of its split), the others hold 0 */
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, prob, (int)(NMODEL * n), MPI_DOUBLE, MPI_SUM, ctx->comm));

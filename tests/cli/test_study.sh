@@ -30,6 +30,17 @@ print(" ".join(f"{m} {v:.4f}" for m, v in auc.items()))
 assert auc["mlp"] > auc["logistic"] - 0.03 and auc["mlp"] > auc["climatology"] + 0.03, auc
 PY
 ); then ok mlp_learns; echo "  # AUC: $out"; else fail mlp_learns "$out"; fi
+# the MLP is data-parallel: its micro-batches (8 by default, dealt to the ranks) average to the
+# full-batch gradient, so one micro-batch gives the same model up to float rounding
+expect mlp_one_micro 0 'mlp' -- $P study "${S[@]}" -study_models mlp -study_boot 0 -study_mlp_micro_batches 1 -out_dir "$TMP/m1"
+if out=$(/usr/bin/python3 - "$TMP/s1/study.h5" "$TMP/m1/study.h5" <<'PY' 2>&1
+import sys, h5py, numpy as np
+a, b = (h5py.File(x, "r")["models/mlp/probability"][:] for x in sys.argv[1:3])
+k = np.isfinite(a); d = np.abs(a[k] - b[k]).max()
+assert np.array_equal(k, np.isfinite(b)) and d < 2e-4, f"8 vs 1 micro-batches: max |dp| {d:.3g}"
+print(f"8 vs 1 micro-batches: max |dp| {d:.2e} over {k.sum()} test rows")
+PY
+); then ok mlp_micro_batches; echo "  # $out"; else fail mlp_micro_batches "$out"; fi
 # leakage: first test 2006-01-01 (1136073600 s) .. 2007-01-01 (1167609600 s), horizon 45 d ->
 # label cut 1132185600. The first split's forecasts may depend on the training rows (labels up
 # to the cut, features up to the test start) and on each test row's own features only.
