@@ -4,7 +4,8 @@
 # 1, 2 and 4 ranks; the GAN learns the pre-earthquake images (the mean generated image peaks
 # near the crop centre as the real one does, the spread of generated images against the real
 # mean is within a factor 2 of the real images' own); the plain (no fusion) discriminator
-# runs; the written models load back; augmented.h5 trains; checkpoints are complete; bad input.
+# runs; the written models load back; augmented.h5 trains; checkpoints are complete; the
+# paper-size specs (256 x 256) train at scaled-down widths; bad input.
 cd "$(dirname "$0")/../.."
 . tests/cli/lib.sh
 PY=/usr/bin/python3
@@ -75,6 +76,20 @@ for g in ('generator', 'discriminator'): assert 'params' in f[g] and 'optim_m' i
 print('ok')" 2>&1); then ok checkpoint_complete; else fail checkpoint_complete "$out"; fi
 # the augmented set trains; the generator file loads back as a model (thermal-forecast would refuse a non-model)
 expect train_augmented 0 'done: [0-9]+ steps' -- $PRC_MPIRUN -n 2 $P train -train_model inputs/models/drsn_cw.model -train_defines SIZE=11 -train_data "$TMP/l/augmented.h5" -train_val none -train_max_steps 4 -train_batch 16 -train_png false -quiet -out_dir "$TMP/ta"
+# the paper-size pair (dcgan_g256 / dcgan_d256: 256 x 256 images, 5 x 5 kernels) at scaled-down
+# widths on 256 x 256 crops: trains on 1 and 2 ranks with the same bits, and the generated images
+# have the crops' size
+expect synth256 0 'catalog' -- $PRC_MPIRUN -n 2 $P synth -seed 21 -synth_nx 264 -synth_ny 264 -synth_res_km 2 -synth_days 200 -synth_stations 0 \
+  -synth_rate 0.02 -synth_scenario 2010-03-01/5.5,2010-05-10/5.8 -synth_png false -quiet -out_dir "$TMP/s256"
+expect samples256 0 'N = 3 days' -- $PRC_MPIRUN -n 2 $P thermal-samples -thermal_input "$TMP/s256/lst.h5" -thermal_catalog "$TMP/s256/catalog.h5" \
+  -thermal_mmin 5 -thermal_size 256 -thermal_days 3 -thermal_png false -quiet -out_dir "$TMP/x256"
+G256=(-gan_data "$TMP/x256/thermal_N3_train.h5" -gan_generator inputs/models/dcgan_g256.model -gan_discriminator inputs/models/dcgan_d256.model
+      -gan_defines NZ=8,G0=8,G1=8,G2=4,G3=4,G4=4,D1=4,D2=4,D3=8,D4=8,D5=8 -gan_steps 3 -gan_batch 2 -gan_micro_batch 1 -gan_generate 4 -gan_png false -quiet)
+for np in 1 2; do
+  expect "paper_size_np$np" 0 '3 steps on 2 real images of class 1 \(256x256\), D dcgan_d256' -- $PRC_MPIRUN -n $np $P thermal-gan "${G256[@]}" -out_dir "$TMP/g256_$np"
+done
+h5same paper_size_np1_vs_np2 "$TMP/g256_1/generator.h5" "$TMP/g256_2/generator.h5"
+if out=$($PY -c "import h5py,sys; d=h5py.File(sys.argv[1])['x'].shape; assert d[1:]==(1,256,256), d; print(d)" "$TMP/g256_1/generated.h5" 2>&1); then ok paper_size_images; echo "  # generated $out"; else fail paper_size_images "$out"; fi
 # bad input
 expect bad_micro 2 'must divide -gan_batch' -- $P thermal-gan "${G[@]}" -gan_micro_batch 5 -out_dir "$TMP/b1"
 expect bad_missing 1 'nope.h5' -- $P thermal-gan "${G[@]}" -gan_data "$TMP/nope.h5" -out_dir "$TMP/b2"

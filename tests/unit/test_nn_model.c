@@ -148,7 +148,15 @@ static void test_shipped_specs(void)
                conv(64, 32, 25, 0) + 2 * 32 + conv(32, 1, 25, 1);
   size_t dd  = conv(1, 32, 25, 1) + conv(32, 64, 25, 0) + 2 * 64 + conv(64, 128, 25, 0) + 2 * 128 +
                conv(128, 128, 25, 0) + 2 * 128 + conv(128, 256, 25, 0) + 2 * 256 + fcn(512 * 9, 1);
+  /* the paper-size DCGAN pair: projection 8x8 then 5 transposed 5x5 stride-2 layers to 256x256;
+   * 5 stride-2 5x5 convolutions 256 -> 8 and the fusion of the last three layers at 8 x 8 */
+  size_t g256 = conv(100, 1024, 64, 0) + 2 * 1024 + conv(1024, 512, 25, 0) + 2 * 512 + conv(512, 256, 25, 0) + 2 * 256 +
+                conv(256, 128, 25, 0) + 2 * 128 + conv(128, 64, 25, 0) + 2 * 64 + conv(64, 1, 25, 1);
+  size_t d256 = conv(1, 64, 25, 1) + conv(64, 128, 25, 0) + 2 * 128 + conv(128, 256, 25, 0) + 2 * 256 + conv(256, 512, 25, 0) + 2 * 512 +
+                conv(512, 1024, 25, 0) + 2 * 1024 + fcn((256 + 512 + 1024) * 64, 1);
   shipped sp[] = {
+    {"dcgan_g256", g256, 2 * (1024 + 512 + 256 + 128 + 64), 3, {1, 256, 256}},
+    {"dcgan_d256", d256, 2 * (128 + 256 + 512 + 1024), 1, {1}},
     {"msrcnn", ms, msb, 1, {6}},
     {"convnetquake", cq, 0, 1, {7}},
     {"drsn_cw", rn + st(8) + 2 * st(16), rnb, 1, {2}},
