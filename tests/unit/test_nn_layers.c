@@ -69,6 +69,24 @@ static lcase cases[] = {
   {"se", {.in_ch = 4, .reduction = 2, .seed = 11}, 1, {4}, {{2, 4, 3, 5}}},
   {"soft_threshold", {.in_ch = 4, .seed = 12}, 1, {3}, {{2, 4, 10}}, .kinked = 1},
   {"soft_threshold", {.in_ch = 6, .reduction = 2, .seed = 13}, 1, {4}, {{2, 6, 3, 4}}, .kinked = 1},
+  /* fast paths (docs/PERFORMANCE.md "NN"): odd sizes, batch 1, edge cases */
+  {"conv2d", {.in_ch = 2, .out_ch = 3, .k = {5, 5}, .pad = {2, 2}, .seed = 14}, 1, {4}, {{3, 2, 5, 9}}},           /* same rows, k5 */
+  {"conv2d", {.in_ch = 3, .out_ch = 2, .k = {3, 3}, .pad = {2, 2}, .dil = {2, 2}, .seed = 15}, 1, {4}, {{1, 3, 6, 5}}}, /* same, dilated */
+  {"conv2d", {.in_ch = 2, .out_ch = 2, .k = {1, 3}, .pad = {0, 1}, .seed = 16}, 1, {4}, {{2, 2, 4, 7}}},           /* same, 1x3 */
+  {"conv2d", {.in_ch = 3, .out_ch = 4, .k = {1, 1}, .no_bias = 1, .seed = 17}, 1, {4}, {{2, 3, 4, 5}}},            /* same, 1x1 */
+  {"conv2d", {.in_ch = 2, .out_ch = 3, .k = {5, 5}, .pad = {2, 2}, .seed = 18}, 1, {4}, {{1, 2, 2, 3}}},           /* rows fully in padding */
+  {"conv2d", {.in_ch = 2, .out_ch = 2, .k = {2, 2}, .pad = {2, 3}, .seed = 19}, 1, {4}, {{2, 2, 3, 4}}},           /* generic, wide padding */
+  {"conv2d", {.in_ch = 8, .out_ch = 16, .k = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .seed = 20}, 1, {4}, {{3, 8, 11, 11}}}, /* DRSN's strided conv */
+  {"conv2d", {.in_ch = 1, .out_ch = 8, .k = {3, 3}, .pad = {1, 1}, .seed = 21}, 1, {4}, {{5, 1, 11, 11}}},         /* DRSN's stem */
+  {"conv1d", {.in_ch = 5, .out_ch = 4, .k = {7}, .pad = {3}, .seed = 22}, 1, {3}, {{1, 5, 13}}},                   /* 1-D same, batch 1 */
+  {"batchnorm", {.in_ch = 3}, 1, {3}, {{1, 3, 7}}},
+  {"batchnorm", {.in_ch = 2}, 1, {4}, {{3, 2, 5, 3}}},
+  {"batchnorm", {.in_ch = 5}, 1, {4}, {{2, 5, 3, 3}}, .eval = 1},
+  {"maxpool1d", {.k = {2}}, 1, {3}, {{3, 4, 13}}, .kinked = 1},
+  {"maxpool2d", {.k = {3, 3}, .stride = {1, 1}, .pad = {1, 1}}, 1, {4}, {{1, 2, 5, 6}}, .kinked = 1},
+  {"avgpool1d", {.k = {3}, .stride = {2}, .pad = {1}}, 1, {3}, {{1, 3, 12}}},
+  {"soft_threshold", {.in_ch = 3, .seed = 23}, 1, {3}, {{1, 3, 5}}, .kinked = 1},
+  {"soft_threshold", {.in_ch = 5, .seed = 24}, 1, {4}, {{2, 5, 3, 7}}, .kinked = 1},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
