@@ -55,82 +55,91 @@ static void zero_edge_cols(float *row, int Wo, int oh0, int oh1, int lo, int hi)
     for (int oh = oh0; oh < oh1; oh++) row[(size_t)oh * Wo + ow] = 0.0f;
 }
 
-static void im2col(const prc_convgeom *g, const float *x, float *col, size_t ld)
+/* im2col of m samples (x, x + xs, ...) side by side: sample q's columns start at col + q HWo,
+ * rows at pitch ld. The bounds of each kernel cell are computed once for all m samples. */
+static void im2col(const prc_convgeom *g, const float *x, size_t xs, int m, float *col, size_t ld)
 {
   const size_t HWo = (size_t)g->Ho * g->Wo;
   const int    sw = g->sw, Wo = g->Wo, same = same_rows(g);
-  for (int c = 0; c < g->C; c++)
-    for (int i = 0; i < g->kh; i++)
-      for (int j = 0; j < g->kw; j++) {
-        float *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * ld;
-        int    off = j * g->dw - g->pw, lo, hi;
-        valid_cols(g, off, &lo, &hi);
-        if (same) {
-          int dI = i * g->dh - g->ph, oh0, oh1;
-          valid_rows(g, dI, &oh0, &oh1);
-          if (oh1 > oh0 && hi > lo) {
-            const size_t q0 = (size_t)oh0 * Wo + lo, q1 = (size_t)(oh1 - 1) * Wo + hi;
-            const ptrdiff_t d = (ptrdiff_t)c * g->H * g->W + (ptrdiff_t)dI * g->W + off;
-            memcpy(row + q0, x + (d + (ptrdiff_t)q0), (q1 - q0) * sizeof(float)); /* d + q0 >= 0 */
-            if (oh0 > 0) memset(row, 0, (size_t)oh0 * Wo * sizeof(float));
-            if (oh1 < g->Ho) memset(row + (size_t)oh1 * Wo, 0, (size_t)(g->Ho - oh1) * Wo * sizeof(float));
-            zero_edge_cols(row, Wo, oh0, oh1, lo, hi);
-          } else
-            memset(row, 0, HWo * sizeof(float));
-          continue;
-        }
-        for (int oh = 0; oh < g->Ho; oh++) {
-          int    ih = oh * g->sh - g->ph + i * g->dh;
-          float *r  = row + (size_t)oh * Wo;
-          if (ih < 0 || ih >= g->H) {
-            memset(r, 0, (size_t)Wo * sizeof(float));
+  for (int i = 0; i < g->kh; i++)
+    for (int j = 0; j < g->kw; j++) {
+      int off = j * g->dw - g->pw, lo, hi, dI = i * g->dh - g->ph, oh0 = 0, oh1 = 0;
+      valid_cols(g, off, &lo, &hi);
+      if (same) valid_rows(g, dI, &oh0, &oh1);
+      for (int c = 0; c < g->C; c++)
+        for (int q = 0; q < m; q++) {
+          float       *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * ld + (size_t)q * HWo;
+          const float *xq  = x + (size_t)q * xs;
+          if (same) {
+            if (oh1 > oh0 && hi > lo) {
+              const size_t    q0 = (size_t)oh0 * Wo + lo, q1 = (size_t)(oh1 - 1) * Wo + hi;
+              const ptrdiff_t d  = (ptrdiff_t)c * g->H * g->W + (ptrdiff_t)dI * g->W + off;
+              memcpy(row + q0, xq + (d + (ptrdiff_t)q0), (q1 - q0) * sizeof(float)); /* d + q0 >= 0 */
+              if (oh0 > 0) memset(row, 0, (size_t)oh0 * Wo * sizeof(float));
+              if (oh1 < g->Ho) memset(row + (size_t)oh1 * Wo, 0, (size_t)(g->Ho - oh1) * Wo * sizeof(float));
+              zero_edge_cols(row, Wo, oh0, oh1, lo, hi);
+            } else
+              memset(row, 0, HWo * sizeof(float));
             continue;
           }
-          const float *xr = x + ((size_t)c * g->H + ih) * g->W + off;
-          for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
-          if (sw == 1)
-            for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow];
-          else
-            for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow * sw];
-          for (int ow = hi; ow < Wo; ow++) r[ow] = 0.0f;
+          for (int oh = 0; oh < g->Ho; oh++) {
+            int    ih = oh * g->sh - g->ph + i * g->dh;
+            float *r  = row + (size_t)oh * Wo;
+            if (ih < 0 || ih >= g->H) {
+              memset(r, 0, (size_t)Wo * sizeof(float));
+              continue;
+            }
+            const float *xr = xq + ((size_t)c * g->H + ih) * g->W + off;
+            for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
+            if (sw == 1)
+              for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow];
+            else
+              for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow * sw];
+            for (int ow = hi; ow < Wo; ow++) r[ow] = 0.0f;
+          }
         }
-      }
+    }
 }
 
-/* col2im_add may clear the cells of col that map outside the input (the same_rows block
- * add relies on it: then the wrapped cells add zero). */
-static void col2im_add(const prc_convgeom *g, float *col, size_t ld, float *dx)
+/* dx of samples q = 0..m-1 (dx + q xs) += col2im of their columns (col + q HWo, pitch ld).
+ * May clear the cells of col that map outside the input (the same_rows block add relies on
+ * it: then the wrapped cells add zero). For each dx value the contributions arrive in the
+ * order of the kernel cells (i, j), as in a per-sample loop over (c, i, j). */
+static void col2im_add(const prc_convgeom *g, float *col, size_t ld, int m, float *dx, size_t xs)
 {
+  const size_t HWo = (size_t)g->Ho * g->Wo;
   const int    sw = g->sw, Wo = g->Wo, same = same_rows(g);
-  for (int c = 0; c < g->C; c++)
-    for (int i = 0; i < g->kh; i++)
-      for (int j = 0; j < g->kw; j++) {
-        float *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * ld;
-        int    off = j * g->dw - g->pw, lo, hi;
-        valid_cols(g, off, &lo, &hi);
-        if (same) {
-          int dI = i * g->dh - g->ph, oh0, oh1;
-          valid_rows(g, dI, &oh0, &oh1);
-          if (oh1 <= oh0 || hi <= lo) continue;
-          zero_edge_cols(row, Wo, oh0, oh1, lo, hi);
-          const size_t q0 = (size_t)oh0 * Wo + lo, q1 = (size_t)(oh1 - 1) * Wo + hi;
-          const ptrdiff_t d  = (ptrdiff_t)c * g->H * g->W + (ptrdiff_t)dI * g->W + off;
-          float          *xs = dx + (d + (ptrdiff_t)q0);
-          const float    *rs = row + q0;
-          for (size_t q = 0; q < q1 - q0; q++) xs[q] += rs[q];
-          continue;
+  for (int i = 0; i < g->kh; i++)
+    for (int j = 0; j < g->kw; j++) {
+      int off = j * g->dw - g->pw, lo, hi, dI = i * g->dh - g->ph, oh0 = 0, oh1 = 0;
+      valid_cols(g, off, &lo, &hi);
+      if (same) valid_rows(g, dI, &oh0, &oh1);
+      for (int c = 0; c < g->C; c++)
+        for (int q = 0; q < m; q++) {
+          float *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * ld + (size_t)q * HWo;
+          float *dq  = dx + (size_t)q * xs;
+          if (same) {
+            if (oh1 <= oh0 || hi <= lo) continue;
+            zero_edge_cols(row, Wo, oh0, oh1, lo, hi);
+            const size_t    q0 = (size_t)oh0 * Wo + lo, q1 = (size_t)(oh1 - 1) * Wo + hi;
+            const ptrdiff_t d  = (ptrdiff_t)c * g->H * g->W + (ptrdiff_t)dI * g->W + off;
+            float          *xd = dq + (d + (ptrdiff_t)q0);
+            const float    *rs = row + q0;
+            for (size_t p = 0; p < q1 - q0; p++) xd[p] += rs[p];
+            continue;
+          }
+          for (int oh = 0; oh < g->Ho; oh++) {
+            int ih = oh * g->sh - g->ph + i * g->dh;
+            if (ih < 0 || ih >= g->H) continue;
+            float       *xr = dq + ((size_t)c * g->H + ih) * g->W + off;
+            const float *r  = row + (size_t)oh * Wo;
+            if (sw == 1)
+              for (int ow = lo; ow < hi; ow++) xr[ow] += r[ow];
+            else
+              for (int ow = lo; ow < hi; ow++) xr[ow * sw] += r[ow];
+          }
         }
-        for (int oh = 0; oh < g->Ho; oh++) {
-          int ih = oh * g->sh - g->ph + i * g->dh;
-          if (ih < 0 || ih >= g->H) continue;
-          float       *xr = dx + ((size_t)c * g->H + ih) * g->W + off;
-          const float *r  = row + (size_t)oh * Wo;
-          if (sw == 1)
-            for (int ow = lo; ow < hi; ow++) xr[ow] += r[ow];
-          else
-            for (int ow = lo; ow < hi; ow++) xr[ow * sw] += r[ow];
-        }
-      }
+    }
 }
 
 /* With g->chunked the GEMMs run over chunks of nb samples: the column buffer holds the nb
@@ -201,7 +210,7 @@ int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, cons
   for (int n0 = 0; n0 < g->N; n0 += nb) {
     const int    m = g->N - n0 < nb ? g->N - n0 : nb;
     const size_t L = (size_t)m * HWo;
-    for (int q = 0; q < m; q++) im2col(g, x + (size_t)(n0 + q) * xs, B.col + (size_t)q * HWo, L);
+    im2col(g, x + (size_t)n0 * xs, xs, m, B.col, L);
     if (m == 1) { /* straight into y */
       float *yn = y + (size_t)n0 * ys;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->K, HWo, CKK, 1.0f, w, CKK, B.col,
@@ -246,7 +255,7 @@ int prc_conv_backward_data(const prc_convgeom *g, const float *dy, const float *
     if (m > 1) gather_dy(g, dy, n0, m, B.mat), dyT = B.mat;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, (int)L, g->K, 1.0f, w, CKK, dyT,
                 (int)L, 0.0f, B.col, (int)L);
-    for (int q = 0; q < m; q++) col2im_add(g, B.col + (size_t)q * HWo, L, dx + (size_t)(n0 + q) * xs);
+    col2im_add(g, B.col, L, m, dx + (size_t)n0 * xs, xs);
   }
   bufs_free(&B);
   return 0;
@@ -263,7 +272,7 @@ int prc_conv_backward_weight(const prc_convgeom *g, const float *x, const float 
   for (int n0 = 0; n0 < g->N; n0 += nb) {
     const int    m = g->N - n0 < nb ? g->N - n0 : nb;
     const size_t L = (size_t)m * HWo;
-    for (int q = 0; q < m; q++) im2col(g, x + (size_t)(n0 + q) * xs, B.col + (size_t)q * HWo, L);
+    im2col(g, x + (size_t)n0 * xs, xs, m, B.col, L);
     const float *dyT = dy + (size_t)n0 * ys;
     if (m > 1) gather_dy(g, dy, n0, m, B.mat), dyT = B.mat;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->K, CKK, (int)L, 1.0f, dyT, (int)L, B.col,
