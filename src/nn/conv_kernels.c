@@ -241,9 +241,37 @@ int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, cons
   return 0;
 }
 
+/* Unit strides: the data gradient is itself a convolution, of dy with the kernel flipped in
+ * space and transposed in channels (K -> C), padding d (k-1) - p, output H x W; it then runs
+ * as a forward (im2col of dy + one sgemm of inner size K kh kw, adding into dx) instead of an
+ * sgemm of inner size K followed by the col2im scatter. */
+static int flipped_geom(const prc_convgeom *g, prc_convgeom *f)
+{
+  if (g->sh != 1 || g->sw != 1) return 0;
+  *f    = *g;
+  f->C  = g->K, f->K = g->C, f->H = g->Ho, f->W = g->Wo;
+  f->ph = g->dh * (g->kh - 1) - g->ph, f->pw = g->dw * (g->kw - 1) - g->pw;
+  f->Ho = g->H, f->Wo = g->W;
+  return f->ph >= 0 && f->pw >= 0 && g->Ho + 2 * f->ph - g->dh * (g->kh - 1) == g->H &&
+         g->Wo + 2 * f->pw - g->dw * (g->kw - 1) == g->W;
+}
+
 int prc_conv_backward_data(const prc_convgeom *g, const float *dy, const float *w, float *dx)
 {
   if (geom_ok(g)) return 1;
+  prc_convgeom f;
+  if (flipped_geom(g, &f)) {
+    const int kk = g->kh * g->kw;
+    float    *wf = malloc((size_t)g->K * g->C * kk * sizeof(float));
+    if (!wf) return prc_seterr("conv: out of memory");
+    for (int k = 0; k < g->K; k++)
+      for (int c = 0; c < g->C; c++)
+        for (int t = 0; t < kk; t++) /* wf[c][k][kh-1-i][kw-1-j] = w[k][c][i][j] */
+          wf[((size_t)c * g->K + k) * kk + (kk - 1 - t)] = w[((size_t)k * g->C + c) * kk + t];
+    int rc = prc_conv_forward(&f, dy, wf, NULL, dx, 1);
+    free(wf);
+    return rc;
+  }
   const int    CKK = g->C * g->kh * g->kw, HWo = g->Ho * g->Wo, nb = chunk_of(g);
   const size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * HWo;
   conv_bufs    B;
