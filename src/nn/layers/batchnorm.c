@@ -111,22 +111,50 @@ typedef struct {
   double a[4];
 } acc4;
 
+/* Accumulator q takes the values j = q mod 4; with SSE2 (the x86-64 baseline) the four
+ * accumulators are the lanes of two __m128d registers doing the scalar fallback's double
+ * operations in the same order (gcc left the fallback scalar). */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#define LO2(v) _mm_cvtps_pd(v)
+#define HI2(v) _mm_cvtps_pd(_mm_movehl_ps((v), (v)))
+#endif
+
 static inline void acc_sum(acc4 *A, const float *x, size_t S)
 {
   size_t j = 0;
+#ifdef __SSE2__
+  __m128d a0 = _mm_loadu_pd(A->a), a1 = _mm_loadu_pd(A->a + 2);
+  for (; j + 4 <= S; j += 4) {
+    __m128 v = _mm_loadu_ps(x + j);
+    a0 = _mm_add_pd(a0, LO2(v)), a1 = _mm_add_pd(a1, HI2(v));
+  }
+  _mm_storeu_pd(A->a, a0), _mm_storeu_pd(A->a + 2, a1);
+#else
   for (; j + 4 <= S; j += 4)
     for (int q = 0; q < 4; q++) A->a[q] += x[j + q];
+#endif
   for (; j < S; j++) A->a[0] += x[j];
 }
 
 static inline void acc_sqdev(acc4 *A, const float *x, size_t S, double mean)
 {
   size_t j = 0;
+#ifdef __SSE2__
+  __m128d a0 = _mm_loadu_pd(A->a), a1 = _mm_loadu_pd(A->a + 2), mu = _mm_set1_pd(mean);
+  for (; j + 4 <= S; j += 4) {
+    __m128  v  = _mm_loadu_ps(x + j);
+    __m128d d0 = _mm_sub_pd(LO2(v), mu), d1 = _mm_sub_pd(HI2(v), mu);
+    a0 = _mm_add_pd(a0, _mm_mul_pd(d0, d0)), a1 = _mm_add_pd(a1, _mm_mul_pd(d1, d1));
+  }
+  _mm_storeu_pd(A->a, a0), _mm_storeu_pd(A->a + 2, a1);
+#else
   for (; j + 4 <= S; j += 4)
     for (int q = 0; q < 4; q++) {
       double d = x[j + q] - mean;
       A->a[q] += d * d;
     }
+#endif
   for (; j < S; j++) {
     double d = x[j] - mean;
     A->a[0] += d * d;
@@ -136,11 +164,24 @@ static inline void acc_sqdev(acc4 *A, const float *x, size_t S, double mean)
 static inline void acc_dot(acc4 *A, acc4 *B, const float *dy, const float *xh, size_t S)
 {
   size_t j = 0;
+#ifdef __SSE2__
+  __m128d a0 = _mm_loadu_pd(A->a), a1 = _mm_loadu_pd(A->a + 2);
+  __m128d b0 = _mm_loadu_pd(B->a), b1 = _mm_loadu_pd(B->a + 2);
+  for (; j + 4 <= S; j += 4) {
+    __m128  d = _mm_loadu_ps(dy + j), h = _mm_loadu_ps(xh + j);
+    __m128d d0 = LO2(d), d1 = HI2(d);
+    a0 = _mm_add_pd(a0, d0), a1 = _mm_add_pd(a1, d1);
+    b0 = _mm_add_pd(b0, _mm_mul_pd(d0, LO2(h))), b1 = _mm_add_pd(b1, _mm_mul_pd(d1, HI2(h)));
+  }
+  _mm_storeu_pd(A->a, a0), _mm_storeu_pd(A->a + 2, a1);
+  _mm_storeu_pd(B->a, b0), _mm_storeu_pd(B->a + 2, b1);
+#else
   for (; j + 4 <= S; j += 4)
     for (int q = 0; q < 4; q++) {
       A->a[q] += dy[j + q];
       B->a[q] += (double)dy[j + q] * xh[j + q];
     }
+#endif
   for (; j < S; j++) {
     A->a[0] += dy[j];
     B->a[0] += (double)dy[j] * xh[j];
