@@ -55,7 +55,7 @@ static int pool_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *n
  * the same bits (max: first arg-max; avg: double sum / (kh kw)). */
 static void pool_forward_fast(const pgeom *g, int max, const float *x, float *y, int *argmax)
 {
-  const double inv_n = (double)(g->kh * g->kw);
+  const double cnt = (double)(g->kh * g->kw);
   size_t       o     = 0;
   for (int nc = 0; nc < g->N * g->C; nc++) {
     const float *xp = x + (size_t)nc * g->H * g->W;
@@ -80,7 +80,7 @@ static void pool_forward_fast(const pgeom *g, int max, const float *x, float *y,
           double acc = 0;
           for (int i = i0; i < i1; i++)
             for (int j = j0; j < j1; j++) acc += xp[i * g->W + j];
-          y[o] = (float)(acc / inv_n);
+          y[o] = (float)(acc / cnt);
         }
       }
     }
