@@ -1,8 +1,9 @@
 /* conv_kernels.c — 2-D convolution kernels (1-D is H = 1, kh = 1), NCHW, float32.
  *
- * Fast path: im2col of a chunk of samples into a (C*kh*kw, nb*Ho*Wo) buffer and one
- * OpenBLAS sgemm per chunk (float accumulation inside sgemm).  _ref: direct loops with double accumulators for
- * the forward and the weight gradient; the data gradient scatters in float.
+ * Fast path: im2col of a chunk of nb samples into a (C*kh*kw, nb*Ho*Wo) buffer and one
+ * OpenBLAS sgemm per chunk (float accumulation inside sgemm; nb = 1 unless g->chunked).
+ * _ref: direct loops with double accumulators for the forward and the weight gradient; the
+ * data gradient scatters in float.
  * Shapes: x (N,C,H,W), w (K,C,kh,kw), b (K), y (N,K,Ho,Wo).
  */
 #include "nn_internal.h"
@@ -147,7 +148,7 @@ static void col2im_add(const prc_convgeom *g, float *col, size_t ld, int m, floa
  * instead of one per sample (the DRSN's 11 x 11 maps made 64 calls of 121-column GEMMs per
  * layer and pass). nb depends only on the geometry and N (about 1 MB of columns), never on
  * the rank count. OpenBLAS does not give a column of a wide product the same bits as the
- * same column alone (measured: last-bit differences), so a chunked sample's output depends
+ * same column alone (measured here: some outputs differ), so a chunked sample's output depends
  * on the batch composition: conv.c chunks only in training, where `precursor train` fixes
  * the micro-batches independently of the rank count; in eval mode (predictions, whose
  * batches stages cut per rank) nb = 1, one sgemm per sample, and a sample's result is the
