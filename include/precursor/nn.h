@@ -111,6 +111,11 @@ int prc_nn_soft_labels(const float *p, int n, int C, double omega, float *q);
  * y (N,K,Ho,Wo), Ho = (H + 2 ph - dh (kh-1) - 1) / sh + 1. */
 typedef struct {
   int N, C, H, W, K, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo;
+  /* 0: one sgemm per sample, so a sample's output / data gradient does not depend on the
+   * batch it is in (inference; stages split windows over ranks); 1: one sgemm per chunk of
+   * samples (training, where `precursor train` fixes the micro-batch composition; faster
+   * for small maps, rounding depends on the batch). Only the fast path reads it. */
+  int chunked;
 } prc_convgeom;
 
 /* y = (add ? y : 0) + conv(x, w) + b (b may be NULL). */

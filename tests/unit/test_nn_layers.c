@@ -69,6 +69,24 @@ static lcase cases[] = {
   {"se", {.in_ch = 4, .reduction = 2, .seed = 11}, 1, {4}, {{2, 4, 3, 5}}},
   {"soft_threshold", {.in_ch = 4, .seed = 12}, 1, {3}, {{2, 4, 10}}, .kinked = 1},
   {"soft_threshold", {.in_ch = 6, .reduction = 2, .seed = 13}, 1, {4}, {{2, 6, 3, 4}}, .kinked = 1},
+  /* fast paths (docs/PERFORMANCE.md "NN"): odd sizes, batch 1, edge cases */
+  {"conv2d", {.in_ch = 2, .out_ch = 3, .k = {5, 5}, .pad = {2, 2}, .seed = 14}, 1, {4}, {{3, 2, 5, 9}}},           /* same rows, k5 */
+  {"conv2d", {.in_ch = 3, .out_ch = 2, .k = {3, 3}, .pad = {2, 2}, .dil = {2, 2}, .seed = 15}, 1, {4}, {{1, 3, 6, 5}}}, /* same, dilated */
+  {"conv2d", {.in_ch = 2, .out_ch = 2, .k = {1, 3}, .pad = {0, 1}, .seed = 16}, 1, {4}, {{2, 2, 4, 7}}},           /* same, 1x3 */
+  {"conv2d", {.in_ch = 3, .out_ch = 4, .k = {1, 1}, .no_bias = 1, .seed = 17}, 1, {4}, {{2, 3, 4, 5}}},            /* same, 1x1 */
+  {"conv2d", {.in_ch = 2, .out_ch = 3, .k = {5, 5}, .pad = {2, 2}, .seed = 18}, 1, {4}, {{1, 2, 2, 3}}},           /* rows fully in padding */
+  {"conv2d", {.in_ch = 2, .out_ch = 2, .k = {2, 2}, .pad = {2, 3}, .seed = 19}, 1, {4}, {{2, 2, 3, 4}}},           /* generic, wide padding */
+  {"conv2d", {.in_ch = 8, .out_ch = 16, .k = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .seed = 20}, 1, {4}, {{3, 8, 11, 11}}}, /* DRSN's strided conv */
+  {"conv2d", {.in_ch = 1, .out_ch = 8, .k = {3, 3}, .pad = {1, 1}, .seed = 21}, 1, {4}, {{5, 1, 11, 11}}},         /* DRSN's stem */
+  {"conv1d", {.in_ch = 5, .out_ch = 4, .k = {7}, .pad = {3}, .seed = 22}, 1, {3}, {{1, 5, 13}}},                   /* 1-D same, batch 1 */
+  {"batchnorm", {.in_ch = 3}, 1, {3}, {{1, 3, 7}}},
+  {"batchnorm", {.in_ch = 2}, 1, {4}, {{3, 2, 5, 3}}},
+  {"batchnorm", {.in_ch = 5}, 1, {4}, {{2, 5, 3, 3}}, .eval = 1},
+  {"maxpool1d", {.k = {2}}, 1, {3}, {{3, 4, 13}}, .kinked = 1},
+  {"maxpool2d", {.k = {3, 3}, .stride = {1, 1}, .pad = {1, 1}}, 1, {4}, {{1, 2, 5, 6}}, .kinked = 1},
+  {"avgpool1d", {.k = {3}, .stride = {2}, .pad = {1}}, 1, {3}, {{1, 3, 12}}},
+  {"soft_threshold", {.in_ch = 3, .seed = 23}, 1, {3}, {{1, 3, 5}}, .kinked = 1},
+  {"soft_threshold", {.in_ch = 5, .seed = 24}, 1, {4}, {{2, 5, 3, 7}}, .kinked = 1},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -313,6 +331,83 @@ static void test_batchnorm_running_stats(void)
   prc_tensor_free(x), prc_tensor_free(y);
 }
 
+/* The conv fast path (conv_kernels.c), unchunked (eval mode): a sample's output and data
+ * gradient are the same bits whether it is computed in a batch or alone. Chunked (training:
+ * one sgemm per chunk of samples; one full chunk, or full chunks plus a partial one): the
+ * output, the data and weight gradients (also y += with add = 1) agree with the _ref within
+ * the fast-vs-ref tolerance. */
+static void test_conv_batch_independent(void)
+{
+  const prc_convgeom G[] = {
+    {.N = 7, .C = 8, .H = 11, .W = 11, .K = 16, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1},
+    {.N = 20, .C = 8, .H = 16, .W = 16, .K = 5, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1},
+    {.N = 9, .C = 3, .H = 9, .W = 10, .K = 4, .kh = 3, .kw = 2, .sh = 2, .sw = 2, .ph = 1, .pw = 0, .dh = 1, .dw = 2},
+    {.N = 6, .C = 5, .H = 1, .W = 57, .K = 6, .kh = 1, .kw = 7, .sh = 1, .sw = 2, .ph = 0, .pw = 3, .dh = 1, .dw = 1},
+  };
+  prc_rng r;
+  prc_rng_seed(&r, 91, 0);
+  for (size_t t = 0; t < sizeof G / sizeof G[0]; t++) {
+    prc_convgeom g = G[t];
+    g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.Wo = (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    const size_t xs = (size_t)g.C * g.H * g.W, ys = (size_t)g.K * g.Ho * g.Wo, nw = (size_t)g.K * g.C * g.kh * g.kw;
+    float *x = malloc(xs * g.N * 4), *dy = malloc(ys * g.N * 4), *w = malloc(nw * 4), *b = malloc(g.K * 4);
+    float *y = malloc(ys * g.N * 4), *y1 = malloc(ys * 4), *ya = malloc(ys * g.N * 4), *yr = malloc(ys * g.N * 4);
+    float *dx = calloc(xs * g.N, 4), *dx1 = calloc(xs, 4), *dw = calloc(nw, 4), *dwr = calloc(nw, 4);
+    float *db = calloc(g.K, 4), *dbr = calloc(g.K, 4);
+    for (size_t i = 0; i < xs * g.N; i++) x[i] = (float)(2 * prc_rng_uniform(&r) - 1);
+    for (size_t i = 0; i < ys * g.N; i++) dy[i] = (float)(2 * prc_rng_uniform(&r) - 1), ya[i] = yr[i] = (float)prc_rng_uniform(&r);
+    for (size_t i = 0; i < nw; i++) w[i] = (float)(prc_rng_uniform(&r) - 0.5);
+    for (int i = 0; i < g.K; i++) b[i] = (float)(prc_rng_uniform(&r) - 0.5);
+    float *dxr = calloc(xs * g.N, 4), *dxc = calloc(xs * g.N, 4), *yc = malloc(ys * g.N * 4);
+    PT_CHECK(!prc_conv_forward(&g, x, w, b, y, 0) && !prc_conv_backward_data(&g, dy, w, dx), "%s", prc_lasterr());
+    prc_convgeom g1 = g;
+    g1.N            = 1;
+    int same_y = 1, same_dx = 1;
+    for (int n = 0; n < g.N; n++) {
+      memset(dx1, 0, xs * 4);
+      PT_CHECK(!prc_conv_forward(&g1, x + n * xs, w, b, y1, 0) && !prc_conv_backward_data(&g1, dy + n * ys, w, dx1), "%s", prc_lasterr());
+      same_y &= !memcmp(y1, y + n * ys, ys * 4);
+      same_dx &= !memcmp(dx1, dx + n * xs, xs * 4);
+    }
+    PT_CHECK(same_y && same_dx, "geometry %zu: batch vs single samples differ (y %d, dx %d)", t, !same_y, !same_dx);
+    /* chunked: y, dx, y += (add = 1), dw, db against the direct loops */
+    g.chunked = 1;
+    PT_CHECK(!prc_conv_forward(&g, x, w, b, yc, 0) && !prc_conv_backward_data(&g, dy, w, dxc), "%s", prc_lasterr());
+    PT_CHECK(!prc_conv_backward_data_ref(&g, dy, w, dxr), "%s", prc_lasterr());
+    PT_CHECK(!prc_conv_forward(&g, x, w, b, ya, 1) && !prc_conv_forward_ref(&g, x, w, b, yr, 1), "%s", prc_lasterr());
+    PT_CHECK(!prc_conv_backward_weight(&g, x, dy, dw, db) && !prc_conv_backward_weight_ref(&g, x, dy, dwr, dbr), "%s", prc_lasterr());
+    double e = fmax(relerr(ya, yr, ys * g.N), fmax(relerr(dw, dwr, nw), relerr(db, dbr, g.K)));
+    e        = fmax(e, fmax(relerr(yc, y, ys * g.N), relerr(dxc, dxr, xs * g.N)));
+    PT_CHECK(e <= 1e-5, "geometry %zu: chunked vs ref error %.3g", t, e);
+    free(dxr), free(dxc), free(yc);
+    free(x), free(dy), free(w), free(b), free(y), free(y1), free(ya), free(yr);
+    free(dx), free(dx1), free(dw), free(dwr), free(db), free(dbr);
+  }
+}
+
+/* Max-pool with many ties (values in {0, 1, 2}) and padding: fast and _ref forwards pick the
+ * same (first) arg-max, so outputs and gradients are the same bits. */
+static void test_pool_ties(void)
+{
+  const lcase pc[] = {
+    {"maxpool1d", {.k = {3}, .stride = {2}, .pad = {1}}, 1, {3}, {{3, 2, 14}}},
+    {"maxpool2d", {.k = {3, 2}, .stride = {1, 2}, .pad = {1, 1}}, 1, {4}, {{2, 3, 5, 7}}},
+    {"avgpool2d", {.k = {2, 3}, .stride = {2, 1}, .pad = {1, 1}}, 1, {4}, {{1, 2, 6, 5}}},
+  };
+  for (size_t t = 0; t < sizeof pc / sizeof pc[0]; t++) {
+    inst A, B;
+    PT_CHECK(!make(&pc[t], 0, &A) && !make(&pc[t], 1, &B), "%s", prc_lasterr());
+    for (size_t i = 0; i < A.in[0]->size; i++)
+      A.in[0]->data[i] = B.in[0]->data[i] = (float)((i * 7 + i / 3) % 3);
+    PT_CHECK(!fwd(&pc[t], &A) && !fwd(&pc[t], &B) && !bwd(&pc[t], &A) && !bwd(&pc[t], &B), "%s", prc_lasterr());
+    PT_CHECK(!memcmp(A.out->data, B.out->data, A.out->size * 4) &&
+                 !memcmp(A.in[0]->grad, B.in[0]->grad, A.in[0]->size * 4),
+             "%s: fast and ref differ with ties", pc[t].layer);
+    drop(&A), drop(&B);
+  }
+}
+
 static void test_errors(void)
 {
   prc_layer     *l;
@@ -428,6 +523,8 @@ int main(int argc, char **argv)
   PT_RUN(test_backward_accumulates);
   PT_RUN(test_dropout);
   PT_RUN(test_batchnorm_running_stats);
+  PT_RUN(test_conv_batch_independent);
+  PT_RUN(test_pool_ties);
   PT_RUN(test_errors);
   return pt_finish();
 }

@@ -53,6 +53,7 @@ static int conv_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
 {
   prc_convgeom g = {0};
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
+  g.chunked = l->training; /* see conv_kernels.c: batch-independent bits in eval mode */
   const float *b = l->conf.no_bias ? NULL : l->param[1]->data;
   return (l->use_ref ? prc_conv_forward_ref : prc_conv_forward)(&g, in[0]->data,
                                                                  l->param[0]->data, b,
@@ -63,6 +64,7 @@ static int conv_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc
 {
   prc_convgeom g = {0};
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
+  g.chunked = l->training;
   float *db = l->conf.no_bias ? NULL : l->param[1]->grad;
   int    rc = (l->use_ref ? prc_conv_backward_weight_ref : prc_conv_backward_weight)(
       &g, in[0]->data, out->grad, l->param[0]->grad, db);

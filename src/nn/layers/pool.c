@@ -2,7 +2,8 @@
  * (default = kernel) and zero padding (pad <= k/2, as in PyTorch).  Average pooling counts
  * the padding in the divisor (PyTorch's count_include_pad=True); max pooling ignores
  * padded cells.  Max backward routes to the first arg-max saved by forward.
- * No separate fast path: the direct loop is the reference. */
+ * The forward has a fast path (window clamped once per output, same bits as the direct
+ * loop, which is the _ref); the backward is a single direct loop. */
 #include "../nn_internal.h"
 
 typedef struct {
@@ -48,6 +49,44 @@ static int pool_shape(prc_layer *l, int nin, const prc_tensor *const *in, int *n
   return 0;
 }
 
+/* Fast path of the forward: per output the window is clamped to the input once (no bounds
+ * test per cell), the first valid cell seeds the max; the cells are visited in the same
+ * order with the same arithmetic as the _ref loop below, so the output and the arg-max are
+ * the same bits (max: first arg-max; avg: double sum / (kh kw)). */
+static void pool_forward_fast(const pgeom *g, int max, const float *x, float *y, int *argmax)
+{
+  const double cnt = (double)(g->kh * g->kw);
+  size_t       o     = 0;
+  for (int nc = 0; nc < g->N * g->C; nc++) {
+    const float *xp = x + (size_t)nc * g->H * g->W;
+    for (int oh = 0; oh < g->Ho; oh++) {
+      int h0 = oh * g->sh - g->ph, i0 = h0 < 0 ? 0 : h0, i1 = h0 + g->kh;
+      if (i1 > g->H) i1 = g->H;
+      for (int ow = 0; ow < g->Wo; ow++, o++) {
+        int w0 = ow * g->sw - g->pw, j0 = w0 < 0 ? 0 : w0, j1 = w0 + g->kw;
+        if (j1 > g->W) j1 = g->W;
+        if (max) {
+          int   am = i0 * g->W + j0;
+          float m  = xp[am];
+          for (int i = i0; i < i1; i++)
+            for (int j = (i == i0 ? j0 + 1 : j0); j < j1; j++) {
+              float v    = xp[i * g->W + j];
+              int   take = v > m;
+              m          = take ? v : m;
+              am         = take ? i * g->W + j : am;
+            }
+          y[o] = m, argmax[o] = am;
+        } else {
+          double acc = 0;
+          for (int i = i0; i < i1; i++)
+            for (int j = j0; j < j1; j++) acc += xp[i * g->W + j];
+          y[o] = (float)(acc / cnt);
+        }
+      }
+    }
+  }
+}
+
 static int pool_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_tensor *out)
 {
   pgeom g = {0};
@@ -61,7 +100,11 @@ static int pool_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
   }
   const float *x = in[0]->data;
   float       *y = out->data;
-  size_t       o = 0;
+  if (!l->use_ref) {
+    pool_forward_fast(&g, max, x, y, s->argmax);
+    return 0;
+  }
+  size_t o = 0; /* _ref: the straightforward loop */
   for (int nc = 0; nc < g.N * g.C; nc++) {
     const float *xp = x + (size_t)nc * g.H * g.W;
     for (int oh = 0; oh < g.Ho; oh++)
