@@ -91,4 +91,7 @@ PY
 expect bad_model 1 'nope.h5' -- $P em-fusion "${F[@]}" -fusion_ground_model "$TMP/nope.h5" -out_dir "$TMP/b1"
 expect bad_shape 1 'input shape' -- $P em-fusion "${F[@]}" -fusion_ground_data "$TMP/p/trainset.h5" -out_dir "$TMP/b2"
 expect bad_stations 1 'stations' -- $P em-fusion "${F[@]}" -fusion_stations "$TMP/s/catalog.h5" -out_dir "$TMP/b3"
-if ls "$TMP"/b[1-3]/fusion.h5* >/dev/null 2>&1; then fail no_output "$(ls "$TMP"/b*)"; else ok no_output; fi
+expect bad_catalog 1 'nope_cat.h5' -- $P em-fusion "${F[@]}" -fusion_catalog "$TMP/nope_cat.h5" -out_dir "$TMP/b4"
+expect bad_catalog_kind 1 'catalog' -- $P em-fusion "${F[@]}" -fusion_catalog "$TMP/s/stations.h5" -out_dir "$TMP/b5"
+expect bad_grid 2 'fusion_grid' -- $P em-fusion "${F[@]}" -fusion_grid 3 -out_dir "$TMP/b6"
+if ls "$TMP"/b[1-6]/fusion.h5* >/dev/null 2>&1; then fail no_output "$(ls "$TMP"/b*)"; else ok no_output; fi
