@@ -2,15 +2,20 @@
 #include "precursor/error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char prc_errbuf[1024];
 
 int prc_seterr(const char *fmt, ...)
 {
+  /* formatted into a scratch buffer first: callers may pass prc_lasterr() itself as an argument
+   * (prefixing a lower-level message), and vsnprintf into the buffer it reads from is undefined */
+  char    tmp[sizeof prc_errbuf];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(prc_errbuf, sizeof prc_errbuf, fmt, ap);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
+  memcpy(prc_errbuf, tmp, sizeof tmp);
   return 1;
 }
 

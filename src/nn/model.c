@@ -453,8 +453,27 @@ static int parse_lines(prc_model *m, sline *L, int nl, const char *const *define
         return prc_seterr("%s:%d: '%s' is not a loss layer (softmax_ce, bce_logits, kl_distill, cosine_loss)",
                           W, ln, s->tok[1]);
       prc_layer_conf c = {0};
+      float          cw[256];
       for (int i = 2; i < s->ntok; i++) {
         if (!strchr(s->tok[i], '=')) return prc_seterr("%s:%d: expected key=value, got '%s'", W, ln, s->tok[i]);
+        if (!strncmp(s->tok[i], "weights=", 8)) { /* class weights of softmax_ce: w0,w1,... or none */
+          const char *v = s->tok[i] + 8;
+          if (strcmp(s->tok[1], "softmax_ce")) return prc_seterr("%s:%d: weights= is a softmax_ce option", W, ln);
+          if (!strcmp(v, "none")) continue;
+          int nw = 0;
+          for (const char *q = v; *q;) {
+            char  *e;
+            double x = strtod(q, &e);
+            if (e == q || !(x >= 0 && isfinite(x)) || (*e && *e != ',' && *e != ':') || nw >= 256)
+              return prc_seterr("%s:%d: weights=%s: expected up to 256 class weights >= 0 separated by ',' or ':'", W, ln, v);
+            cw[nw++] = (float)x, q = *e ? e + 1 : e;
+          }
+          double ws = 0;
+          for (int k = 0; k < nw; k++) ws += cw[k];
+          if (!(ws > 0)) return prc_seterr("%s:%d: weights=%s: at least one class weight must be > 0", W, ln, v);
+          c.class_weight = cw, c.in_ch = nw;
+          continue;
+        }
         if (set_key(W, ln, s->tok[1], s->tok[i], &c)) return 1;
       }
       if (prc_layer_create(s->tok[1], &c, &m->loss)) return prc_seterr("%s:%d: %s", W, ln, prc_lasterr());

@@ -17,6 +17,7 @@
 #include "ptest.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------------------------ */
 /* helpers                                                                              */
@@ -919,9 +920,21 @@ static void test_regress_partition_weighted_negative_length(void)
   PT_CHECK(rc != 0, "negative length accepted (rc 0, owners %d %d %d)", own[0], own[1], own[2]);
 }
 
+/* regression: a message prefixed to the previous one (prc_seterr("...: %s", prc_lasterr()))
+ * must not read the buffer it is writing (it came out mangled: "x: x: ghts for 3 classes") */
+static void test_regress_seterr_prefix_own_message(void)
+{
+  prc_seterr("softmax_ce: %d class weights for %d classes", 2, 3);
+  prc_seterr("%s:%d: loss %s: %s", "cw", 4, "softmax_ce", prc_lasterr());
+  PT_CHECK(!strcmp(prc_lasterr(), "cw:4: loss softmax_ce: softmax_ce: 2 class weights for 3 classes"), "got '%s'", prc_lasterr());
+  prc_seterr("outer: %s", prc_lasterr()); /* twice */
+  PT_CHECK(!strcmp(prc_lasterr(), "outer: cw:4: loss softmax_ce: softmax_ce: 2 class weights for 3 classes"), "got '%s'", prc_lasterr());
+}
+
 int main(int argc, char **argv)
 {
   pt_set_prog(argv[0]);
+  PT_RUN(test_regress_seterr_prefix_own_message);
   PT_RUN(test_rng_streams);
   PT_RUN(test_rng_uniform);
   PT_RUN(test_regress_uniform_pos_reaches_one);

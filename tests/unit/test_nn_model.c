@@ -461,6 +461,70 @@ static void test_frozen_batchnorm(void)
   prc_model_destroy(m), prc_model_destroy(md);
 }
 
+/* ---- class weights on the loss line ------------------------------------------------------ */
+/* loss softmax_ce weights=...: the weighted mean sum w_y nll_n / sum w_y (as PyTorch) by hand,
+ * the gradient by central differences, 'none', ':' separators, and errors. */
+static void test_class_weights(void)
+{
+  const char *spec = "model cw\ninput x 4\nh fc x out=3\nloss softmax_ce weights=${W}\noutput h\n";
+  const char *dw[] = {"W=0.5:2:1", NULL}, *dn[] = {"W=none", NULL};
+  prc_model  *m, *mn;
+  if (prc_model_parse(spec, "cw", dw, &m) || prc_model_parse(spec, "cw", dn, &mn)) {
+    PT_CHECK(0, "%s", prc_lasterr());
+    return;
+  }
+  run R, Rn;
+  make_run(&R, m, 7, 5), make_run(&Rn, mn, 7, 5);
+  prc_model_init(m, 2), prc_model_init(mn, 2);
+  double l = fwd(&R), ln = fwd(&Rn);
+  const float *o = prc_model_output(m)->data;
+  const double w[3] = {0.5, 2, 1};
+  double       num = 0, den = 0, un = 0;
+  for (int n = 0; n < 7; n++) {
+    int    y  = (int)R.target->data[n];
+    double mx = fmax(fmax(o[3 * n], o[3 * n + 1]), o[3 * n + 2]), se = 0;
+    for (int c = 0; c < 3; c++) se += exp(o[3 * n + c] - mx);
+    double nll = -(o[3 * n + y] - mx - log(se));
+    num += w[y] * nll, den += w[y], un += nll;
+  }
+  PT_NEAR(l, num / den, 1e-6, 1e-6);
+  PT_NEAR(ln, un / 7, 1e-6, 1e-6);
+  /* gradient by central differences */
+  prc_model_zero_grad(m);
+  PT_CHECK(!prc_model_backward(m), "%s", prc_lasterr());
+  float *p = prc_model_params(m), *g = prc_model_grads(m);
+  int    bad = 0;
+  for (size_t k = 0; k < prc_model_nparams(m); k++) {
+    float  sv = p[k];
+    double h  = 1e-2;
+    p[k]      = sv + (float)h;
+    double lp = fwd(&R);
+    p[k]      = sv - (float)h;
+    double lm = fwd(&R);
+    p[k]      = sv;
+    bad += fabs((lp - lm) / (2 * h) - g[k]) > 1e-4 + 1e-2 * fabs(g[k]);
+  }
+  PT_CHECK(!bad, "%d weighted-loss gradient entries disagree with central differences", bad);
+  free_run(&R), free_run(&Rn);
+  prc_model_destroy(m), prc_model_destroy(mn);
+  /* errors: count, value, wrong layer, all zero */
+  const char *bc[] = {"W=1:2", NULL}, *bv[] = {"W=1:x:2", NULL}, *bz[] = {"W=0:0:0", NULL};
+  PT_CHECK(!prc_model_parse(spec, "cw", bc, &m), "%s", prc_lasterr());
+  if (m) {
+    run Rb;
+    make_run(&Rb, m, 2, 1);
+    double lb = prc_model_forward(m, (const prc_tensor *const *)Rb.in, Rb.target, &lb) ? NAN : lb;
+    PT_CHECK(isnan(lb) && strstr(prc_lasterr(), "2 class weights for 3 classes"), "count: %s", prc_lasterr());
+    free_run(&Rb);
+    prc_model_destroy(m);
+  }
+  PT_CHECK(prc_model_parse(spec, "cw", bv, &m) != 0 && strstr(prc_lasterr(), "cw:4: weights=1:x:2"), "value: %s", prc_lasterr());
+  PT_CHECK(prc_model_parse(spec, "cw", bz, &m) != 0 && strstr(prc_lasterr(), "at least one"), "zeros: %s", prc_lasterr());
+  PT_CHECK(prc_model_parse("model b\ninput x 2\no fc x out=1\nloss bce_logits weights=1\n", "b", NULL, &m) != 0 &&
+               strstr(prc_lasterr(), "softmax_ce option"),
+           "bce: %s", prc_lasterr());
+}
+
 /* ---- fan-out and backward_from -------------------------------------------------------- */
 static void test_fanout_and_backward_from(void)
 {
@@ -721,6 +785,7 @@ int main(int argc, char **argv)
   PT_RUN(test_determinism);
   PT_RUN(test_fanout_and_backward_from);
   PT_RUN(test_frozen_batchnorm);
+  PT_RUN(test_class_weights);
   PT_RUN(test_sgd_training);
   return pt_finish();
 }
