@@ -47,6 +47,8 @@ echo "== em_online"
 PER_CLASS=40 STREAM_PER_CLASS=40 BASE="$out/synth/stations.h5" \
   ONLINE_ARGS="-online_window 50 -online_windows 3 -online_epochs_init 8 -online_epochs_inc 3 -online_epochs_router 3" \
   jobs/em_online.sh "$np" "$out/em_online" 2>&1 | tee "$out/em_online.log"
+echo "== em_fusion"
+jobs/em_fusion.sh "$np" "$out/em_fusion" 2>&1 | tee "$out/em_fusion.log"
 # thermal forecasting of paper 001, small version of jobs/thermal_forecast.sh (docs/THERMAL.md): CENC M >= 5
 # epicentres of western China 2006-2016 (a synthetic ETAS catalog when ../shared/data is absent) over a
 # 32 km synthetic LST stack with and without injected anomalies, 11 x 11 crops, 3/5/7/9-day windows, three
@@ -77,6 +79,10 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
     done
   done
   echo
+  echo "## em_fusion (paper 000: ground-space fusion, trained on network A, evaluated on network B)"
+  echo
+  sed -e 's/^# /### /' -e 's/^## /#### /' "$out/em_fusion/REPORT.md"
+  echo
   echo "## thermal (paper 001: thermal-samples, train, thermal-forecast)"
   echo
   echo "Samples: the last image before 4 earthquakes (top) and of 4 quiet groups (bottom), 5-day window:"
@@ -95,5 +101,5 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
 } >"$out/REPORT.md"
 echo "== outputs:"
 ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
-  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/thermal/forecast "$out"/thermal/gan_main/N5/eq
+  "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/em_fusion "$out"/thermal/forecast "$out"/thermal/gan_main/N5/eq
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
