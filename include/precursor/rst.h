@@ -37,10 +37,12 @@ int  prc_rst_bin(double t, int monthly);
  * Returns 1 (with prc_seterr) if a value is too large for the fixed-point range. */
 int  prc_rst_mean_local(const float *buf, int nt, int64_t npix, int64_t *qsum, int64_t *cnt);
 
-/* malloc for the large per-bin arrays: blocks of 2 MB or more are 2 MB aligned and advised
- * as transparent huge pages (madvise), so the bin-strided sweeps of the background do not
- * miss the TLB on every row and first touch costs one fault per 2 MB, not per 4 kB. free(). */
+/* Zeroed memory for the large per-bin arrays: blocks of 2 MB or more are anonymous maps
+ * (zero pages from the kernel, no second zeroing) advised as transparent huge pages
+ * (madvise), so first touch costs one fault per 2 MB, not per 4 kB, and the bin-strided
+ * sweeps of the background miss the TLB less. Release with prc_rst_free(p, the same bytes). */
 void *prc_rst_alloc(size_t bytes);
+void  prc_rst_free(void *p, size_t bytes);
 /* Zeroed accumulators (prc_rst_alloc), shift NaN. */
 int  prc_rst_acc_init(prc_rst_acc *a, int nbins, int64_t npix);
 void prc_rst_acc_free(prc_rst_acc *a);
@@ -56,6 +58,11 @@ void prc_rst_acc_add(prc_rst_acc *a, const float *buf, int nt, const double *tba
  * mean, sd (nbins, npix) float32, count (nbins, npix). */
 int  prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_samples, float *mean, float *sd,
                         int32_t *count); /* 1 (prc_seterr): out of memory */
+/* The same products (the same bits) without extra memory: they overwrite the sums, which
+ * are consumed. *mean, *sd (nbins, npix) float32 and *count (nbins, npix) then point into
+ * a's arrays (s1, s2, n) and live until prc_rst_acc_free(a). 1 (prc_seterr): out of memory. */
+int  prc_rst_background_inplace(prc_rst_acc *a, int window, int circular, int min_samples, float **mean, float **sd,
+                                int32_t **count);
 /* RETIRA for a block: r = (v - tbar[t] - mean[slot]) / sd[slot]; NaN where v is missing or
  * the background is undefined (or sd == 0). */
 void prc_rst_retira(const float *buf, int nt, int64_t npix, const double *tbar, const int *slot, const float *mean,

@@ -51,6 +51,8 @@ static const prc_opt_spec rst_opts[] = {
   {"rst_event_area_km2", PRC_OPT_REAL, "30", 0, 1e9, "an event is detected when the anomalous area within D km reaches this"},
   {"rst_eof_modes", PRC_OPT_INT, "0", 0, 100,
    "remove this many leading EOF (time) modes of the anomaly field before the index (0 = none; memory: tile x analysis steps x 8 B)"},
+  {"rst_write_background", PRC_OPT_BOOL, "true", PRC_NO_RANGE,
+   "write /background (mean, sd, count per slot: 12 B x slots per pixel, 1.15 GB for 512^2 doy slots whatever the stack length)"},
   {"rst_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write PNG maps and curves"},
   {"rst_png_maps", PRC_OPT_INT, "4", 0, 100, "number of R maps (days of strongest precursor before the largest events)"},
 };
@@ -210,6 +212,31 @@ static PetscErrorCode read_block(prc_ctx *ctx, const stack *S, const prc_tile *T
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, 2 * n, MPI_INT64_T, MPI_SUM, ctx->comm));
   PetscCall(PetscLogEventEnd(ev_reduce, 0, 0, 0, 0));
   for (int i = 0; i < n; i++) tbar[i] = qs[n + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[n + i] : NAN;
+  PetscFunctionReturn(0);
+}
+
+/* A chunked grid dataset like prc_h5_grid_create's (chunks (min(nt, tchunk), <= 32, <= 32),
+ * fill value `fill` recorded, attributes units and dims), but never pre-filled: with early
+ * allocation HDF5 would first write the fill value into every chunk (as many bytes again
+ * as the product). Only for datasets the stage writes completely (every tile, every step);
+ * the file is under its temporary name until prc_h5_commit. Collective. */
+static PetscErrorCode create_unfilled(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *fill, hsize_t nt,
+                                      hsize_t ny, hsize_t nx, hsize_t tchunk, const char *units, hid_t *dset)
+{
+  hsize_t dims[3] = {nt, ny, nx}, chunk[3] = {PetscMax(1, PetscMin(nt, tchunk)), PetscMin(ny, 32), PetscMin(nx, 32)};
+  char    fn[1024];
+  PetscFunctionBeginUser;
+  hid_t space = H5Screate_simple(3, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 3, chunk);
+  H5Pset_fill_value(dcpl, mtype, fill);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  *dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl), H5Sclose(space);
+  PetscCheck(*dset >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot create /%s (%llu x %llu x %llu) in '%s'", name,
+             (unsigned long long)nt, (unsigned long long)ny, (unsigned long long)nx, prc_h5_filename(loc, fn, sizeof fn));
+  PetscCall(prc_h5_attr_str(*dset, "units", units));
+  PetscCall(prc_h5_attr_str(*dset, "dims", "time,y,x"));
   PetscFunctionReturn(0);
 }
 
@@ -395,18 +422,13 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     prc_progress_update(&prog, (double)np * (double)(t0 + n - r_first));
   }
   prc_progress_end(&prog);
+  /* the background overwrites the sums (no fresh 12 B per slot and pixel: first touch of
+   * memory is expensive); mu, sd, cnt live in acc until the end */
   float   *mu, *sd;
   int32_t *cnt;
-  /* 1.15 GB for 512^2 px: huge pages (one fault per 2 MB, prc_rst_alloc) */
-  mu = prc_rst_alloc(sizeof *mu * ((size_t)nbins * np + 1));
-  sd = prc_rst_alloc(sizeof *sd * ((size_t)nbins * np + 1));
-  cnt = prc_rst_alloc(sizeof *cnt * ((size_t)nbins * np + 1));
-  PetscCheck(mu && sd && cnt, PETSC_COMM_SELF, PETSC_ERR_MEM, "rst: out of memory for the background of %d slots x %lld pixels (%.1f MB)",
-             nbins, (long long)np, 12e-6 * nbins * (double)np);
   PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
-  PrcCallK(prc_rst_background(&acc, window, !monthly, (int)prc_opts_int(o, "rst_min_samples"), mu, sd, cnt));
+  PrcCallK(prc_rst_background_inplace(&acc, window, !monthly, (int)prc_opts_int(o, "rst_min_samples"), &mu, &sd, &cnt));
   PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
-  prc_rst_acc_free(&acc);
 
   /* ---- output file: axes, background ---- */
   prc_h5out f;
@@ -426,21 +448,26 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(prc_h5_attr_double(f.fid, "reference_start", ref0));
   PetscCall(prc_h5_attr_double(f.fid, "reference_end", ref1));
   PetscCall(prc_h5_attr_int(f.fid, "reference_steps", (long long)nref));
-  PetscCall(prc_h5_group(f.fid, "background", &gb));
-  PetscCall(prc_h5_attr_str(gb, "description", "per pixel and calendar slot: mean and population sd of dT = T - Tbar(t) "
-                                               "over valid reference samples; NaN where count < min_samples"));
-  PetscCall(prc_h5_grid_create(gb, "mean", (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
-  PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, mu));
-  H5Dclose(dr);
-  PetscCall(prc_h5_grid_create(gb, "sd", (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
-  PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, sd));
-  H5Dclose(dr);
-  {
-    hsize_t d3[3] = {(hsize_t)nbins, ny, nx}, s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {(hsize_t)nbins, (hsize_t)T->ym, (hsize_t)T->xm};
-    PetscCall(prc_h5_write_nd(gb, "count", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, cnt));
+  const float   fnan = NAN;
+  PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
+  if (prc_opts_bool(o, "rst_write_background")) {
+    PetscCall(prc_h5_group(f.fid, "background", &gb));
+    PetscCall(prc_h5_attr_str(gb, "description", "per pixel and calendar slot: mean and population sd of dT = T - Tbar(t) "
+                                                 "over valid reference samples; NaN where count < min_samples"));
+    PetscCall(create_unfilled(gb, "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
+    PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, mu));
+    H5Dclose(dr);
+    PetscCall(create_unfilled(gb, "sd", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
+    PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, sd));
+    H5Dclose(dr);
+    {
+      hsize_t d3[3] = {(hsize_t)nbins, ny, nx}, s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {(hsize_t)nbins, (hsize_t)T->ym, (hsize_t)T->xm};
+      PetscCall(prc_h5_write_nd(gb, "count", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, cnt));
+    }
+    H5Gclose(gb);
   }
-  H5Gclose(gb);
-  PetscCall(prc_h5_grid_create(f.fid, "retira", na, ny, nx, 366, "1", &dr));
+  PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
+  PetscCall(create_unfilled(f.fid, "retira", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, na, ny, nx, 366, "1", &dr));
   PetscCall(prc_h5_attr_str(dr, "long_name", "RETIRA index R = (dT - mu) / sigma; NaN = no data or undefined background"));
   {
     hsize_t d3[3] = {na, ny, nx}, c3[3] = {PetscMin(na, 366), PetscMin(ny, 32), PetscMin(nx, 32)};
@@ -449,6 +476,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     H5Pset_chunk(pl, 3, c3);
     H5Pset_fill_value(pl, H5T_NATIVE_SCHAR, &fill);
     H5Pset_alloc_time(pl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(pl, H5D_FILL_TIME_NEVER); /* written completely below (see create_unfilled) */
     dm = H5Dcreate2(f.fid, "anomaly", H5T_STD_I8LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     H5Pclose(pl), H5Sclose(sp);
     PetscCheck(dm >= 0, ctx->comm, PETSC_ERR_FILE_WRITE, "cannot create /anomaly in '%s'", path);
@@ -727,7 +755,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(PetscFree2(col, area0));
   PetscCall(PetscFree2(ds, evarea));
   PetscCall(PetscFree2(slot, mk));
-  free(mu), free(sd), free(cnt);
+  prc_rst_acc_free(&acc); /* and mu, sd, cnt with it */
   PetscCall(PetscFree3(qs, tbar_ref, rbin));
   PetscCall(PetscFree(coef));
   PetscCall(PetscFree(V));

@@ -42,14 +42,20 @@ int prc_rst_mean_local_ref(const float *buf, int nt, int64_t npix, int64_t *qsum
 void *prc_rst_alloc(size_t bytes)
 {
   const size_t huge = (size_t)2 << 20;
-  if (bytes < huge) return malloc(bytes ? bytes : 1);
-  void *p = NULL;
-  size_t n = (bytes + huge - 1) / huge * huge;
-  if (posix_memalign(&p, huge, n)) return NULL;
+  if (bytes < huge) return calloc(bytes ? bytes : 1, 1);
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* zero pages */
+  if (p == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
-  madvise(p, n, MADV_HUGEPAGE); /* advice only: without transparent huge pages it is a no-op */
+  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without transparent huge pages it is a no-op */
 #endif
   return p;
+}
+
+void prc_rst_free(void *p, size_t bytes)
+{
+  if (!p) return;
+  if (bytes < ((size_t)2 << 20)) free(p);
+  else munmap(p, bytes);
 }
 
 int prc_rst_acc_init(prc_rst_acc *a, int nbins, int64_t npix)
@@ -58,7 +64,7 @@ int prc_rst_acc_init(prc_rst_acc *a, int nbins, int64_t npix)
   memset(a, 0, sizeof *a);
   a->nbins = nbins;
   a->npix = npix;
-  a->n = prc_rst_alloc(n * sizeof *a->n);
+  a->n = prc_rst_alloc(n * sizeof *a->n); /* zeroed */
   a->s1 = prc_rst_alloc(n * sizeof *a->s1);
   a->s2 = prc_rst_alloc(n * sizeof *a->s2);
   a->shift = malloc(sizeof *a->shift * (size_t)(npix > 0 ? npix : 1));
@@ -67,14 +73,15 @@ int prc_rst_acc_init(prc_rst_acc *a, int nbins, int64_t npix)
     return prc_seterr("rst: out of memory for %d x %lld background accumulators (%.1f MB)", nbins, (long long)npix,
                       (double)n * 20 / 1e6);
   }
-  memset(a->n, 0, n * sizeof *a->n), memset(a->s1, 0, n * sizeof *a->s1), memset(a->s2, 0, n * sizeof *a->s2);
   for (int64_t p = 0; p < npix; p++) a->shift[p] = NAN;
   return 0;
 }
 
 void prc_rst_acc_free(prc_rst_acc *a)
 {
-  free(a->n), free(a->s1), free(a->s2), free(a->shift);
+  size_t n = (size_t)a->nbins * (size_t)(a->npix > 0 ? a->npix : 1);
+  prc_rst_free(a->n, n * sizeof *a->n), prc_rst_free(a->s1, n * sizeof *a->s1), prc_rst_free(a->s2, n * sizeof *a->s2);
+  free(a->shift);
   memset(a, 0, sizeof *a);
 }
 
@@ -407,8 +414,11 @@ static void add_rows(double *restrict Z0, double *restrict Z1, double *restrict 
   }
 }
 
-int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_samples, float *mean, float *sd,
-                       int32_t *count)
+/* inplace: each pixel tile's products go to a tile buffer, then, once the tile's sums are
+ * no longer needed, into the first half of the tile's own rows (mean in s1, sd in s2, count
+ * in n); the float rows are compacted at the end (prc_rst_background_inplace). */
+static int background(prc_rst_acc *a, int window, int circular, int min_samples, float *mean, float *sd, int32_t *count,
+                      int inplace)
 {
   const int64_t np = a->npix;
   const int     nb = a->nbins, L = 2 * window + 1;
@@ -417,10 +427,19 @@ int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_s
   /* per pixel tile: the suffix sums Q of one block (nq rows x 3), the prefix P, the window W */
   double *Q = malloc(sizeof(double) * 3 * RST_BG_TILE * (size_t)(nq + 2));
   if (!Q) return prc_seterr("rst: out of memory for the window sums of %d bins", nq);
-  double *P = Q + (size_t)3 * RST_BG_TILE * (size_t)nq, *W = P + 3 * RST_BG_TILE;
+  double  *P = Q + (size_t)3 * RST_BG_TILE * (size_t)nq, *W = P + 3 * RST_BG_TILE;
+  float   *tb = NULL;
+  if (inplace && !(tb = malloc(sizeof(float) * 3 * RST_BG_TILE * (size_t)nb))) {
+    free(Q);
+    return prc_seterr("rst: out of memory for the background of a pixel tile (%d slots)", nb);
+  }
   for (int64_t p0 = 0; p0 < np; p0 += RST_BG_TILE) {
     const int64_t pn = i64min(RST_BG_TILE, np - p0);
     const double *c = a->shift + p0;
+    /* products of slot s at o = s * ostr + obase */
+    float   *om = inplace ? tb : mean, *os = inplace ? tb + (size_t)RST_BG_TILE * nb : sd;
+    int32_t *oc = inplace ? (int32_t *)(void *)(tb + (size_t)2 * RST_BG_TILE * nb) : count;
+    size_t   ostr = inplace ? RST_BG_TILE : (size_t)np, obase = inplace ? 0 : (size_t)p0;
 #define ROWS(X, k) (X) + (size_t)3 * RST_BG_TILE * (size_t)(k), (X) + (size_t)3 * RST_BG_TILE * (size_t)(k) + RST_BG_TILE, \
                    (X) + (size_t)3 * RST_BG_TILE * (size_t)(k) + 2 * RST_BG_TILE
 #define BIN(b) a->n + (size_t)(b) * (size_t)np + (size_t)p0, a->s1 + (size_t)(b) * (size_t)np + (size_t)p0, \
@@ -429,12 +448,11 @@ int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_s
       memset(W, 0, sizeof(double) * 3 * RST_BG_TILE);
       for (int b = 0; b < nb; b++) add_rows(ROWS(W, 0), BIN(b), pn); /* 0 + x: the _ref's n += x */
       for (int s = 0; s < nb; s++) {
-        size_t o = (size_t)s * (size_t)np + (size_t)p0;
-        finish_row(mean + o, sd + o, count + o, c, ROWS(W, 0), pn, (double)min_samples, (double)nb);
+        size_t o = (size_t)s * ostr + obase;
+        finish_row(om + o, os + o, oc + o, c, ROWS(W, 0), pn, (double)min_samples, (double)nb);
       }
-      continue;
     }
-    for (int B = 0; B < nb; B += L) {
+    for (int B = 0; !all && B < nb; B += L) {
       /* Q[r] = E[B+L-1] + ... + E[B+r], from the block's end down */
       memset(W, 0, sizeof(double) * 3 * RST_BG_TILE);
       for (int r = L - 1; r >= 0; r--) {
@@ -443,8 +461,8 @@ int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_s
         if (B + r < nb) memcpy(Q + (size_t)3 * RST_BG_TILE * (size_t)r, W, sizeof(double) * 3 * RST_BG_TILE);
       }
       /* slot B: Q[0]; slot B + r: Q[r] + P, P = E[B+L] + ... + E[B+L+r-1] */
-      size_t o = (size_t)B * (size_t)np + (size_t)p0;
-      finish_row(mean + o, sd + o, count + o, c, ROWS(Q, 0), pn, (double)min_samples, (double)nb);
+      size_t o = (size_t)B * ostr + obase;
+      finish_row(om + o, os + o, oc + o, c, ROWS(Q, 0), pn, (double)min_samples, (double)nb);
       memset(P, 0, sizeof(double) * 3 * RST_BG_TILE);
       for (int r = 1; r < L && B + r < nb; r++) {
         int b = ext_bin(B + L + r - 1, window, nb, circular);
@@ -456,14 +474,42 @@ int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_s
         }
         double *q = Q + (size_t)3 * RST_BG_TILE * (size_t)r;
         for (int64_t p = 0; p < 3 * RST_BG_TILE; p++) W[p] = q[p] + P[p];
-        o = (size_t)(B + r) * (size_t)np + (size_t)p0;
-        finish_row(mean + o, sd + o, count + o, c, ROWS(W, 0), pn, (double)min_samples, (double)nb);
+        o = (size_t)(B + r) * ostr + obase;
+        finish_row(om + o, os + o, oc + o, c, ROWS(W, 0), pn, (double)min_samples, (double)nb);
       }
     }
 #undef ROWS
 #undef BIN
+    /* in place: row s of the tile into floats [p0, p0 + pn) of row s of s1 (s2, n). Those
+     * bytes hold the sums of pixels [p0/2, (p0+pn)/2) of bin s: of this or earlier tiles,
+     * all finished; and no earlier tile's products are there. */
+    for (int s = 0; inplace && s < nb; s++) {
+      memcpy((float *)(void *)(a->s1 + (size_t)s * (size_t)np) + p0, om + (size_t)s * RST_BG_TILE, sizeof(float) * (size_t)pn);
+      memcpy((float *)(void *)(a->s2 + (size_t)s * (size_t)np) + p0, os + (size_t)s * RST_BG_TILE, sizeof(float) * (size_t)pn);
+      memcpy(a->n + (size_t)s * (size_t)np + p0, oc + (size_t)s * RST_BG_TILE, sizeof(int32_t) * (size_t)pn);
+    }
   }
+  if (inplace) /* float row s from offset 2 s np down to s np (ascending s: no unmoved row is overwritten) */
+    for (int s = 1; s < nb; s++) {
+      memmove((float *)(void *)a->s1 + (size_t)s * (size_t)np, (float *)(void *)a->s1 + (size_t)2 * s * (size_t)np, sizeof(float) * (size_t)np);
+      memmove((float *)(void *)a->s2 + (size_t)s * (size_t)np, (float *)(void *)a->s2 + (size_t)2 * s * (size_t)np, sizeof(float) * (size_t)np);
+    }
   free(Q);
+  free(tb);
+  return 0;
+}
+
+int prc_rst_background(const prc_rst_acc *a, int window, int circular, int min_samples, float *mean, float *sd,
+                       int32_t *count)
+{
+  return background((prc_rst_acc *)a, window, circular, min_samples, mean, sd, count, 0); /* a is only read */
+}
+
+int prc_rst_background_inplace(prc_rst_acc *a, int window, int circular, int min_samples, float **mean, float **sd,
+                               int32_t **count)
+{
+  if (background(a, window, circular, min_samples, NULL, NULL, NULL, 1)) return 1;
+  *mean = (float *)(void *)a->s1, *sd = (float *)(void *)a->s2, *count = a->n;
   return 0;
 }
 

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   /* touch every output page once, so page faults (expensive in VMs) are not timed */
-  /* (not with 0: gcc turns malloc + memset 0 into calloc, which touches nothing) */
+  /* (not with 0: gcc may turn malloc + memset 0 into calloc, which touches nothing) */
   memset(mu, 0xff, sizeof(float) * nb * (size_t)np), memset(sd, 0xff, sizeof(float) * nb * (size_t)np);
   memset(cnt, 0xff, sizeof(int32_t) * nb * (size_t)np), memset(r, 0xff, sizeof(float) * (size_t)B * (size_t)np);
   double tm[64], ta[64], tg[64], tr[64], rsum = 0, rcnt = 0;
@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     printf("rst_check variant=%s block=%d np=%d sum_r=%.10e n_r=%.0f\n", v, B, size, chk[0], chk[1]);
   }
   prc_rst_acc_free(&acc);
-  free(s), free(r), free(tbar), free(bin), free(qs), free(mu), free(sd), free(cnt); /* prc_rst_alloc: free() */
+  free(s), free(r), free(tbar), free(bin), free(qs), prc_rst_free(mu, sizeof(float) * nb * (size_t)(np ? np : 1)), prc_rst_free(sd, sizeof(float) * nb * (size_t)(np ? np : 1));
+  prc_rst_free(cnt, sizeof(int32_t) * nb * (size_t)(np ? np : 1));
   long kb = vmhwm_kb(), *all = malloc(sizeof(long) * (size_t)size);
   MPI_Gather(&kb, 1, MPI_LONG, all, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   for (int i = 0; !rank && i < size; i++)

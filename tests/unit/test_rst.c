@@ -256,6 +256,13 @@ static void test_acc_fast_vs_ref_bitwise(void)
         PT_CHECK(!bad, "retira fast != ref (npix %lld, window %d) at %d: %.9g %.9g", (long long)np, wins[w], bad - 1,
                  bad ? r1[bad - 1] : 0, bad ? r2[bad - 1] : 0);
       }
+      /* in place (on b, the same sums as a): the same bits as out of place */
+      float   *mi, *si;
+      int32_t *ci;
+      PT_CHECK(!prc_rst_background(&a, wins[m ? 0 : 1], !m, 4, mu, sd, c), "%s", prc_lasterr());
+      PT_CHECK(!prc_rst_background_inplace(&b, wins[m ? 0 : 1], !m, 4, &mi, &si, &ci), "%s", prc_lasterr());
+      PT_CHECK(!memcmp(c, ci, nn * sizeof *c) && !same_bits_f(mu, mi, nn) && !same_bits_f(sd, si, nn),
+               "background in place != out of place (npix %lld)", (long long)np);
       free(mu), free(sd), free(mr), free(sr), free(r1), free(r2), free(c), free(cr);
       prc_rst_acc_free(&a);
       prc_rst_acc_free(&b);
