@@ -4,7 +4,7 @@
  * Two streamed passes over the stack, each rank on its DMDA tile, blocks of -rst_block_days:
  *  A. every time step of the reference and analysis periods: the regional spatial mean
  *     Tbar(t) over valid pixels (fixed-point integer sums, MPI_Allreduce: the same bits on
- *     any rank count), and for reference steps the per-pixel per-calendar-bin Welford
+ *     any rank count), and for reference steps the per-pixel per-calendar-bin shifted-sum
  *     accumulation of dT = T - Tbar(t);
  *  B. the analysis period: R = (dT - mu_slot) / sigma_slot, anomaly mask R >= k, per-region
  *     summaries and, with a catalog, the anomalous area within D km of each epicentre.
@@ -12,8 +12,10 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "precursor/catalog.h"
+#include "precursor/checkpoint.h"
 #include "precursor/decomp.h"
 #include "precursor/eof.h"
 #include "precursor/scalapack.h"
@@ -51,6 +53,12 @@ static const prc_opt_spec rst_opts[] = {
   {"rst_event_area_km2", PRC_OPT_REAL, "30", 0, 1e9, "an event is detected when the anomalous area within D km reaches this"},
   {"rst_eof_modes", PRC_OPT_INT, "0", 0, 100,
    "remove this many leading EOF (time) modes of the anomaly field before the index (0 = none; memory: tile x analysis steps x 8 B)"},
+  {"rst_write_background", PRC_OPT_BOOL, "true", PRC_NO_RANGE,
+   "write /background (mean, sd, count per slot: 12 B x slots per pixel, 1.15 GB for 512^2 doy slots whatever the stack length)"},
+  {"rst_checkpoint_blocks", PRC_OPT_INT, "0", 0, 1e9,
+   "checkpoint the reference pass every this many blocks (0: only on SIGUSR1/SIGTERM; each is slots x pixels x 20 B, 1.9 GB for 512^2)"},
+  {"rst_resume", PRC_OPT_BOOL, "true", PRC_NO_RANGE,
+   "continue from <out_dir>/rst.checkpoint.h5 if there is one (false: start over, removing it)"},
   {"rst_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write PNG maps and curves"},
   {"rst_png_maps", PRC_OPT_INT, "4", 0, 100, "number of R maps (days of strongest precursor before the largest events)"},
 };
@@ -210,6 +218,167 @@ static PetscErrorCode read_block(prc_ctx *ctx, const stack *S, const prc_tile *T
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, qs, 2 * n, MPI_INT64_T, MPI_SUM, ctx->comm));
   PetscCall(PetscLogEventEnd(ev_reduce, 0, 0, 0, 0));
   for (int i = 0; i < n; i++) tbar[i] = qs[n + i] ? (double)qs[i] / PRC_RST_FIXED_SCALE / (double)qs[n + i] : NAN;
+  PetscFunctionReturn(0);
+}
+
+/* A chunked grid dataset like prc_h5_grid_create's (chunks (min(nt, tchunk), <= 32, <= 32),
+ * fill value `fill` recorded, attributes units and dims), but never pre-filled: with early
+ * allocation HDF5 would first write the fill value into every chunk (as many bytes again
+ * as the product). Only for datasets the stage writes completely (every tile, every step);
+ * the file is under its temporary name until prc_h5_commit. Collective. */
+static PetscErrorCode create_unfilled(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *fill, hsize_t nt,
+                                      hsize_t ny, hsize_t nx, hsize_t tchunk, const char *units, hid_t *dset)
+{
+  hsize_t dims[3] = {nt, ny, nx}, chunk[3] = {PetscMax(1, PetscMin(nt, tchunk)), PetscMin(ny, 32), PetscMin(nx, 32)};
+  char    fn[1024];
+  PetscFunctionBeginUser;
+  hid_t space = H5Screate_simple(3, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 3, chunk);
+  H5Pset_fill_value(dcpl, mtype, fill);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  *dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl), H5Sclose(space);
+  PetscCheck(*dset >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot create /%s (%llu x %llu x %llu) in '%s'", name,
+             (unsigned long long)nt, (unsigned long long)ny, (unsigned long long)nx, prc_h5_filename(loc, fn, sizeof fn));
+  PetscCall(prc_h5_attr_str(*dset, "units", units));
+  PetscCall(prc_h5_attr_str(*dset, "dims", "time,y,x"));
+  PetscFunctionReturn(0);
+}
+
+/* ---- checkpoints (docs/RST.md "Checkpoint and resume") ----
+ * <out_dir>/rst.checkpoint.h5, written atomically (prc_h5_create .. prc_h5_commit), in the
+ * global grid layout (every rank its tile), so a run may resume on another rank count:
+ *   phase 0 (during the reference pass): the sums /n, /s1, /s2 (nbins, ny, nx), /shift
+ *     (ny, nx) after the reference steps before next_step;
+ *   phase 1 (during the RETIRA pass): the background /mean, /sd, /count (nbins, ny, nx);
+ *     the RETIRA pass starts again from its beginning.
+ * Both hold /spatial_mean_reference of the steps done. Options that do not change the
+ * result (block length, checkpoint interval, pictures) may differ on resume. */
+#define RST_CKPT_FORMAT 1
+static const char *const rst_fp_skip[] = {"rst_block_days", "rst_checkpoint_blocks", "rst_resume", "rst_write_background", NULL};
+
+typedef struct {
+  hsize_t nbins, ny, nx, r_first, r_last;
+} ckpt_shape;
+
+/* ctx->inputs (rank 0's list of input files with their crc32) on every rank */
+static PetscErrorCode inputs_all(prc_ctx *ctx, char *buf, size_t len)
+{
+  PetscFunctionBeginUser;
+  if (!ctx->rank) snprintf(buf, len, "%s", ctx->inputs ? ctx->inputs : "");
+  PetscCallMPI(MPI_Bcast(buf, (int)len, MPI_CHAR, 0, ctx->comm));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ckpt_write(prc_ctx *ctx, const char *ck, unsigned long fp, int phase, const prc_rst_acc *a, const float *mu,
+                                 const float *sd, const int32_t *cnt, const prc_tile *T, const ckpt_shape *S, hsize_t next,
+                                 const double *tbar_ref)
+{
+  prc_h5out c;
+  static char inp[16384];
+  hsize_t     d3[3] = {S->nbins, S->ny, S->nx}, s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {S->nbins, (hsize_t)T->ym, (hsize_t)T->xm};
+  double      w0 = MPI_Wtime();
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
+  PetscCall(inputs_all(ctx, inp, sizeof inp));
+  PetscCall(prc_h5_create(ctx->comm, ck, "checkpoint", &c));
+  PetscCall(prc_h5_attr_str(c.fid, "magic", PRC_CHECKPOINT_MAGIC));
+  PetscCall(prc_h5_attr_double(c.fid, "format_version", PRC_CHECKPOINT_VERSION));
+  PetscCall(prc_h5_attr_str(c.fid, "stage", "rst"));
+  PetscCall(prc_h5_attr_int(c.fid, "rst_format", RST_CKPT_FORMAT));
+  PetscCall(prc_h5_attr_double(c.fid, "options_crc32", (double)fp));
+  PetscCall(prc_h5_attr_str(c.fid, "inputs", inp));
+  PetscCall(prc_h5_attr_int(c.fid, "phase", phase));
+  PetscCall(prc_h5_attr_int(c.fid, "next_step", (long long)next));
+  PetscCall(prc_h5_attr_doubles(c.fid, "shape", 5, (double[]){(double)S->nbins, (double)S->ny, (double)S->nx, (double)S->r_first, (double)S->r_last}));
+  if (phase == 0) {
+    hsize_t d2[2] = {S->ny, S->nx}, s2[2] = {(hsize_t)T->ys, (hsize_t)T->xs}, c2[2] = {(hsize_t)T->ym, (hsize_t)T->xm};
+    PetscCall(prc_h5_write_nd(c.fid, "n", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, a->n));
+    PetscCall(prc_h5_write_nd(c.fid, "s1", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3, s3, c3, a->s1));
+    PetscCall(prc_h5_write_nd(c.fid, "s2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3, s3, c3, a->s2));
+    PetscCall(prc_h5_write_nd(c.fid, "shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, s2, c2, a->shift));
+  } else {
+    PetscCall(prc_h5_write_nd(c.fid, "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, s3, c3, mu));
+    PetscCall(prc_h5_write_nd(c.fid, "sd", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, s3, c3, sd));
+    PetscCall(prc_h5_write_nd(c.fid, "count", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, cnt));
+  }
+  PetscCall(prc_h5_write_col(ctx->comm, c.fid, "spatial_mean_reference", H5T_NATIVE_DOUBLE, next - S->r_first, tbar_ref));
+  PetscCall(prc_h5_commit(&c, ctx));
+  PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
+  prc_say(ctx->comm, "[rst] checkpoint written (%s, reference step %llu of %llu, %.1f s): %s\n", phase ? "background" : "reference sums",
+          (unsigned long long)(next - S->r_first), (unsigned long long)(S->r_last - S->r_first + 1), MPI_Wtime() - w0, ck);
+  PetscFunctionReturn(0);
+}
+
+/* Load a checkpoint if there is one (and -rst_resume): phase 0 fills the sums, phase 1 the
+ * background (mean in acc->s1, sd in acc->s2, count in acc->n, as prc_rst_background_inplace
+ * leaves them); *next = the first reference step still to fold; *phase = -1 if none. */
+static PetscErrorCode ckpt_read(prc_ctx *ctx, const char *ck, unsigned long fp, prc_rst_acc *a, const prc_tile *T, const ckpt_shape *S,
+                                double *tbar_ref, hsize_t *next, int *phase)
+{
+  int         have = 0;
+  hid_t       cf;
+  char        magic[64] = "", stage[32] = "";
+  static char inp[16384], inp_ck[16384];
+  double      v = 0, rf = 0, ofp = 0, ph = 0, nx_ = 0, sh[5];
+  PetscFunctionBeginUser;
+  *phase = -1;
+  if (!ctx->rank) have = access(ck, F_OK) == 0;
+  PetscCallMPI(MPI_Bcast(&have, 1, MPI_INT, 0, ctx->comm));
+  if (!have) PetscFunctionReturn(0);
+  if (!prc_opts_bool(ctx->opts, "rst_resume")) {
+    if (!ctx->rank) unlink(ck);
+    prc_say(ctx->comm, "[rst] -rst_resume false: removed the checkpoint %s\n", ck);
+    PetscFunctionReturn(0);
+  }
+  PetscCall(prc_h5_open(ctx->comm, ck, &cf));
+  PetscCall(prc_h5_attr_get_str(cf, "magic", magic, sizeof magic, NULL));
+  PetscCall(prc_h5_attr_get_str(cf, "stage", stage, sizeof stage, NULL));
+  PetscCall(prc_h5_attr_get_double(cf, "format_version", &v, NULL));
+  PetscCall(prc_h5_attr_get_double(cf, "rst_format", &rf, NULL));
+  PetscCheck(!strcmp(magic, PRC_CHECKPOINT_MAGIC) && !strcmp(stage, "rst") && v == PRC_CHECKPOINT_VERSION && rf == RST_CKPT_FORMAT, ctx->comm,
+             PETSC_ERR_FILE_UNEXPECTED, "'%s' is not an rst checkpoint of format %d.%d; remove it or use -rst_resume false", ck,
+             PRC_CHECKPOINT_VERSION, RST_CKPT_FORMAT);
+  PetscCall(prc_h5_attr_get_double(cf, "options_crc32", &ofp, NULL));
+  PetscCheck((unsigned long)ofp == fp, ctx->comm, PETSC_ERR_ARG_WRONG,
+             "the checkpoint '%s' belongs to a run with other options; use -rst_resume false to start over, or another -out_dir", ck);
+  PetscCall(prc_h5_attr_get_str(cf, "inputs", inp_ck, sizeof inp_ck, NULL));
+  PetscCall(inputs_all(ctx, inp, sizeof inp));
+  PetscCheck(!strcmp(inp, inp_ck), ctx->comm, PETSC_ERR_ARG_WRONG,
+             "the checkpoint '%s' was made from other input files (or they changed since): checkpoint\n%s\nnow\n%s\nuse -rst_resume false to start over", ck,
+             inp_ck, inp);
+  PetscCall(prc_h5_attr_get_double(cf, "phase", &ph, NULL));
+  PetscCall(prc_h5_attr_get_double(cf, "next_step", &nx_, NULL));
+  {
+    hid_t at = H5Aopen(cf, "shape", H5P_DEFAULT);
+    herr_t e = at >= 0 ? H5Aread(at, H5T_NATIVE_DOUBLE, sh) : -1;
+    if (at >= 0) H5Aclose(at);
+    PetscCheck(e >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': no attribute 'shape'", ck);
+  }
+  PetscCheck(sh[0] == S->nbins && sh[1] == S->ny && sh[2] == S->nx && sh[3] == S->r_first && sh[4] == S->r_last, ctx->comm,
+             PETSC_ERR_FILE_UNEXPECTED, "the checkpoint '%s' is for %g slots x %g x %g px and reference steps %g..%g, this run has %llu x %llu x %llu and %llu..%llu",
+             ck, sh[0], sh[1], sh[2], sh[3], sh[4], (unsigned long long)S->nbins, (unsigned long long)S->ny, (unsigned long long)S->nx,
+             (unsigned long long)S->r_first, (unsigned long long)S->r_last);
+  PetscCheck((ph == 0 || ph == 1) && nx_ > S->r_first && nx_ <= S->r_last + 1 && (ph == 0 || nx_ == S->r_last + 1), ctx->comm,
+             PETSC_ERR_FILE_UNEXPECTED, "'%s': phase %g, next_step %g outside the reference period", ck, ph, nx_);
+  hsize_t s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {S->nbins, (hsize_t)T->ym, (hsize_t)T->xm}, z = 0, nd = (hsize_t)nx_ - S->r_first;
+  if (ph == 0) {
+    hsize_t s2[2] = {(hsize_t)T->ys, (hsize_t)T->xs}, c2[2] = {(hsize_t)T->ym, (hsize_t)T->xm};
+    PetscCall(prc_h5_read_nd(cf, "n", H5T_NATIVE_INT32, s3, c3, a->n));
+    PetscCall(prc_h5_read_nd(cf, "s1", H5T_NATIVE_DOUBLE, s3, c3, a->s1));
+    PetscCall(prc_h5_read_nd(cf, "s2", H5T_NATIVE_DOUBLE, s3, c3, a->s2));
+    PetscCall(prc_h5_read_nd(cf, "shift", H5T_NATIVE_DOUBLE, s2, c2, a->shift));
+  } else {
+    PetscCall(prc_h5_read_nd(cf, "mean", H5T_NATIVE_FLOAT, s3, c3, a->s1));
+    PetscCall(prc_h5_read_nd(cf, "sd", H5T_NATIVE_FLOAT, s3, c3, a->s2));
+    PetscCall(prc_h5_read_nd(cf, "count", H5T_NATIVE_INT32, s3, c3, a->n));
+  }
+  PetscCall(prc_h5_read_nd(cf, "spatial_mean_reference", H5T_NATIVE_DOUBLE, &z, &nd, tbar_ref));
+  PetscCall(prc_h5_close(cf));
+  *next = (hsize_t)nx_, *phase = (int)ph;
+  prc_say(ctx->comm, "[rst] resuming from the checkpoint %s (%s, reference step %llu of %llu)\n", ck, ph ? "background" : "reference sums",
+          (unsigned long long)nd, (unsigned long long)(S->r_last - S->r_first + 1));
   PetscFunctionReturn(0);
 }
 
@@ -382,26 +551,59 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PrcCallK(prc_rst_acc_init(&acc, nbins, np));
   PetscCall(PetscMalloc3((size_t)B * np + 1, &buf, (size_t)B * np + 1, &rbuf, na, &tbar));
   PetscCall(PetscMalloc3(2 * (size_t)B, &qs, nref, &tbar_ref, B, &rbin));
+  /* a checkpoint of an interrupted run: continue it */
+  char                ck[4200];
+  const unsigned long fp = prc_opts_fingerprint_skip(o, rst_fp_skip);
+  const ckpt_shape    CS = {(hsize_t)nbins, ny, nx, r_first, r_last};
+  const PetscInt      ck_every = prc_opts_int(o, "rst_checkpoint_blocks"), stop_after = prc_opts_int(o, "checkpoint_after_blocks");
+  PetscInt            blocks = 0;
+  hsize_t             t_start = r_first;
+  int                 phase = -1;
+  PetscBool           stop = PETSC_FALSE;
+  prc_checkpoint_path(ctx, ck, sizeof ck);
+  PetscCall(ckpt_read(ctx, ck, fp, &acc, T, &CS, tbar_ref, &t_start, &phase));
+  if (phase < 0) t_start = r_first;
   prc_progress prog;
-  prc_progress_start(&prog, ctx->comm, "rst", "background", "pixel-steps", (double)np * (double)(r_last - r_first + 1),
+  prc_progress_start(&prog, ctx->comm, "rst", "background", "pixel-steps", (double)np * (double)(r_last + 1 - t_start),
                      prc_opts_real(o, "progress_interval"), prc_opts_bool(o, "quiet"));
-  for (hsize_t t0 = r_first; t0 <= r_last; t0 += (hsize_t)B) {
+  for (hsize_t t0 = t_start; phase <= 0 && t0 <= r_last; t0 += (hsize_t)B) {
     int n = (int)PetscMin((hsize_t)B, r_last + 1 - t0);
     PetscCall(read_block(ctx, RS, T, t0, n, buf, qs, tbar_ref + (t0 - r_first)));
     for (int i = 0; i < n; i++) rbin[i] = prc_rst_bin(RS->tim[t0 + i], monthly);
     PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
     prc_rst_acc_add(&acc, buf, n, tbar_ref + (t0 - r_first), rbin);
     PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
-    prc_progress_update(&prog, (double)np * (double)(t0 + n - r_first));
+    prc_progress_update(&prog, (double)np * (double)(t0 + n - t_start));
+    if (stop_after && ++blocks == stop_after) prc_request_stop();
+    PetscCall(prc_stop_requested(ctx->comm, &stop));
+    if (stop || (ck_every && blocks % ck_every == 0 && t0 + n <= r_last))
+      PetscCall(ckpt_write(ctx, ck, fp, 0, &acc, NULL, NULL, NULL, T, &CS, t0 + n, tbar_ref));
+    if (stop) break;
   }
   prc_progress_end(&prog);
   float   *mu, *sd;
   int32_t *cnt;
-  PetscCall(PetscMalloc3((size_t)nbins * np + 1, &mu, (size_t)nbins * np + 1, &sd, (size_t)nbins * np + 1, &cnt));
-  PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
-  prc_rst_background(&acc, window, !monthly, (int)prc_opts_int(o, "rst_min_samples"), mu, sd, cnt);
-  PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
-  prc_rst_acc_free(&acc);
+  if (!stop && phase == 1) { /* the checkpoint held the background: ckpt_read put it where the in-place kernel leaves it */
+    mu = (float *)(void *)acc.s1, sd = (float *)(void *)acc.s2, cnt = acc.n;
+  } else if (!stop) {
+    /* the background overwrites the sums (no fresh 12 B per slot and pixel: first touch of
+     * memory is expensive); mu, sd, cnt live in acc until the end */
+    PetscCall(PetscLogEventBegin(ev_compute, 0, 0, 0, 0));
+    PrcCallK(prc_rst_background_inplace(&acc, window, !monthly, (int)prc_opts_int(o, "rst_min_samples"), &mu, &sd, &cnt));
+    PetscCall(PetscLogEventEnd(ev_compute, 0, 0, 0, 0));
+  }
+  if (stop) { /* checkpoint written: release and stop (exit 99, src/main.c) */
+    prc_rst_acc_free(&acc);
+    PetscCall(PetscFree3(buf, rbuf, tbar));
+    PetscCall(PetscFree3(qs, tbar_ref, rbin));
+    PetscCall(PetscFree(parea));
+    PetscCall(PetscFree(ev));
+    PetscCall(prc_catalog_free(&cat));
+    if (RS != &IN) PetscCall(stack_close(&REFS));
+    PetscCall(stack_close(&IN));
+    PetscCall(prc_grid_decomp_destroy(&g));
+    PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
+  }
 
   /* ---- output file: axes, background ---- */
   prc_h5out f;
@@ -421,21 +623,26 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(prc_h5_attr_double(f.fid, "reference_start", ref0));
   PetscCall(prc_h5_attr_double(f.fid, "reference_end", ref1));
   PetscCall(prc_h5_attr_int(f.fid, "reference_steps", (long long)nref));
-  PetscCall(prc_h5_group(f.fid, "background", &gb));
-  PetscCall(prc_h5_attr_str(gb, "description", "per pixel and calendar slot: mean and population sd of dT = T - Tbar(t) "
-                                               "over valid reference samples; NaN where count < min_samples"));
-  PetscCall(prc_h5_grid_create(gb, "mean", (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
-  PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, mu));
-  H5Dclose(dr);
-  PetscCall(prc_h5_grid_create(gb, "sd", (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
-  PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, sd));
-  H5Dclose(dr);
-  {
-    hsize_t d3[3] = {(hsize_t)nbins, ny, nx}, s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {(hsize_t)nbins, (hsize_t)T->ym, (hsize_t)T->xm};
-    PetscCall(prc_h5_write_nd(gb, "count", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, cnt));
+  const float   fnan = NAN;
+  PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
+  if (prc_opts_bool(o, "rst_write_background")) {
+    PetscCall(prc_h5_group(f.fid, "background", &gb));
+    PetscCall(prc_h5_attr_str(gb, "description", "per pixel and calendar slot: mean and population sd of dT = T - Tbar(t) "
+                                                 "over valid reference samples; NaN where count < min_samples"));
+    PetscCall(create_unfilled(gb, "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
+    PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, mu));
+    H5Dclose(dr);
+    PetscCall(create_unfilled(gb, "sd", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, (hsize_t)nbins, ny, nx, (hsize_t)nbins, "K", &dr));
+    PetscCall(prc_h5_tile_write(dr, T, 0, (hsize_t)nbins, sd));
+    H5Dclose(dr);
+    {
+      hsize_t d3[3] = {(hsize_t)nbins, ny, nx}, s3[3] = {0, (hsize_t)T->ys, (hsize_t)T->xs}, c3[3] = {(hsize_t)nbins, (hsize_t)T->ym, (hsize_t)T->xm};
+      PetscCall(prc_h5_write_nd(gb, "count", H5T_STD_I32LE, H5T_NATIVE_INT32, 3, d3, s3, c3, cnt));
+    }
+    H5Gclose(gb);
   }
-  H5Gclose(gb);
-  PetscCall(prc_h5_grid_create(f.fid, "retira", na, ny, nx, 366, "1", &dr));
+  PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
+  PetscCall(create_unfilled(f.fid, "retira", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &fnan, na, ny, nx, 366, "1", &dr));
   PetscCall(prc_h5_attr_str(dr, "long_name", "RETIRA index R = (dT - mu) / sigma; NaN = no data or undefined background"));
   {
     hsize_t d3[3] = {na, ny, nx}, c3[3] = {PetscMin(na, 366), PetscMin(ny, 32), PetscMin(nx, 32)};
@@ -444,6 +651,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     H5Pset_chunk(pl, 3, c3);
     H5Pset_fill_value(pl, H5T_NATIVE_SCHAR, &fill);
     H5Pset_alloc_time(pl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(pl, H5D_FILL_TIME_NEVER); /* written completely below (see create_unfilled) */
     dm = H5Dcreate2(f.fid, "anomaly", H5T_STD_I8LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     H5Pclose(pl), H5Sclose(sp);
     PetscCheck(dm >= 0, ctx->comm, PETSC_ERR_FILE_WRITE, "cannot create /anomaly in '%s'", path);
@@ -505,6 +713,28 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     }
     PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
     prc_progress_update(&prog, (double)np * (double)(t0 + n - a_first));
+    if (stop_after && ++blocks == stop_after) prc_request_stop();
+    PetscCall(prc_stop_requested(ctx->comm, &stop));
+    if (stop && t0 + n <= a_last) { /* keep the background, drop the unfinished rst.h5, stop */
+      H5Dclose(dr), H5Dclose(dm);
+      PetscCall(prc_h5_suspend(&f));
+      if (!ctx->rank) unlink(f.tmp);
+      PetscCall(ckpt_write(ctx, ck, fp, 1, NULL, mu, sd, cnt, T, &CS, r_last + 1, tbar_ref));
+      PetscCall(PetscFree2(ds, evarea));
+      PetscCall(PetscFree2(slot, mk));
+      PetscCall(PetscFree(coef));
+      PetscCall(PetscFree(V));
+      prc_rst_acc_free(&acc);
+      PetscCall(PetscFree3(buf, rbuf, tbar));
+      PetscCall(PetscFree3(qs, tbar_ref, rbin));
+      PetscCall(PetscFree(parea));
+      PetscCall(PetscFree(ev));
+      PetscCall(prc_catalog_free(&cat));
+      if (RS != &IN) PetscCall(stack_close(&REFS));
+      PetscCall(stack_close(&IN));
+      PetscCall(prc_grid_decomp_destroy(&g));
+      PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
+    }
   }
   prc_progress_end(&prog);
   H5Dclose(dr), H5Dclose(dm);
@@ -616,6 +846,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     PetscCall(PetscFree3(elat, elon, emag));
   }
   PetscCall(prc_h5_commit(&f, ctx));
+  if (!ctx->rank) unlink(ck); /* finished: a checkpoint (if any) is spent */
 
   /* ---- summary ---- */
   int64_t totv = 0, tota = 0;
@@ -722,7 +953,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(PetscFree2(col, area0));
   PetscCall(PetscFree2(ds, evarea));
   PetscCall(PetscFree2(slot, mk));
-  PetscCall(PetscFree3(mu, sd, cnt));
+  prc_rst_acc_free(&acc); /* and mu, sd, cnt with it */
   PetscCall(PetscFree3(qs, tbar_ref, rbin));
   PetscCall(PetscFree(coef));
   PetscCall(PetscFree(V));

@@ -5,14 +5,14 @@
  * generated in memory by a hash of (day, global pixel) — the same numbers as
  * tests/bench/rst_numpy_peer.py. Then, like stage_rst.c, in blocks of BLOCK days:
  *   reference pass:  mean   prc_rst_mean_local + MPI_Allreduce of the integer sums -> Tbar
- *                    acc    prc_rst_acc_add (Welford per doy bin and pixel)
- *                    bg     prc_rst_background (Chan merge over the +-7-day window, 366 slots)
+ *                    acc    prc_rst_acc_add (shifted sums S0, S1, S2 per doy bin and pixel)
+ *                    bg     prc_rst_background (plain sums of the +-7-day window, 366 slots)
  *   analysis pass:   retira prc_rst_retira over the whole stack (slot = doy bin)
  * Prints, on rank 0, the median over REPS of each phase (barrier to barrier, MPI_Wtime):
  *   rst_<phase> variant=<fast|ref> block=<B> np=<ranks> npix=<N> nt=<days> seconds=<s>
  * and a checksum (sum of finite R, count) to compare with the numpy peer, then each rank's
  * peak RSS (VmHWM of /proc/self/status):  rst_vmhwm ... rank=<r> kb=<kB>
- * variant ref runs the scalar _ref kernels (the implementation before the fast ones).
+ * variant ref runs the scalar _ref twins of the fast kernels (same bits, straightforward loops).
  * Usage: bench_rst NX NY YEARS BLOCK REPS [fast|ref]   (BLOCK 0 = the whole stack) */
 #include <math.h>
 #include <mpi.h>
@@ -93,19 +93,21 @@ int main(int argc, char **argv)
 
   prc_rst_acc acc;
   const int   nb = 366, window = 7, nmin = 5;
-  float      *mu = malloc(sizeof(float) * nb * (size_t)(np ? np : 1)), *sd = malloc(sizeof(float) * nb * (size_t)(np ? np : 1));
-  int32_t    *cnt = malloc(sizeof(int32_t) * nb * (size_t)(np ? np : 1));
+  float      *mu = prc_rst_alloc(sizeof(float) * nb * (size_t)(np ? np : 1)), *sd = prc_rst_alloc(sizeof(float) * nb * (size_t)(np ? np : 1));
+  int32_t    *cnt = prc_rst_alloc(sizeof(int32_t) * nb * (size_t)(np ? np : 1));
   if (!mu || !sd || !cnt || prc_rst_acc_init(&acc, nb, np)) {
     fprintf(stderr, "bench_rst: out of memory for the background\n");
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   /* touch every output page once, so page faults (expensive in VMs) are not timed */
-  memset(mu, 0, sizeof(float) * nb * (size_t)np), memset(sd, 0, sizeof(float) * nb * (size_t)np);
-  memset(cnt, 0, sizeof(int32_t) * nb * (size_t)np), memset(r, 0, sizeof(float) * (size_t)B * (size_t)np);
+  /* (not with 0: gcc may turn malloc + memset 0 into calloc, which touches nothing) */
+  memset(mu, 0xff, sizeof(float) * nb * (size_t)np), memset(sd, 0xff, sizeof(float) * nb * (size_t)np);
+  memset(cnt, 0xff, sizeof(int32_t) * nb * (size_t)np), memset(r, 0xff, sizeof(float) * (size_t)B * (size_t)np);
   double tm[64], ta[64], tg[64], tr[64], rsum = 0, rcnt = 0;
   for (int rep = 0; rep < reps; rep++) {
     size_t na = (size_t)nb * (size_t)np;
-    memset(acc.n, 0, na * sizeof *acc.n), memset(acc.mean, 0, na * sizeof *acc.mean), memset(acc.m2, 0, na * sizeof *acc.m2);
+    memset(acc.n, 0, na * sizeof *acc.n), memset(acc.s1, 0, na * sizeof *acc.s1), memset(acc.s2, 0, na * sizeof *acc.s2);
+    for (int64_t p = 0; p < np; p++) acc.shift[p] = NAN;
     tm[rep] = ta[rep] = tr[rep] = 0;
     MPI_Barrier(MPI_COMM_WORLD);
     for (int t0 = 0; t0 < nt; t0 += B) {
@@ -124,7 +126,8 @@ int main(int argc, char **argv)
     }
     MPI_Barrier(MPI_COMM_WORLD);
     double w0 = MPI_Wtime();
-    (ref ? prc_rst_background_chan_ref : prc_rst_background)(&acc, window, 1, nmin, mu, sd, cnt);
+    if (ref) prc_rst_background_sums_ref(&acc, window, 1, nmin, mu, sd, cnt);
+    else if (prc_rst_background(&acc, window, 1, nmin, mu, sd, cnt)) MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Barrier(MPI_COMM_WORLD);
     tg[rep] = MPI_Wtime() - w0;
     rsum = rcnt = 0;
@@ -152,7 +155,8 @@ int main(int argc, char **argv)
     printf("rst_check variant=%s block=%d np=%d sum_r=%.10e n_r=%.0f\n", v, B, size, chk[0], chk[1]);
   }
   prc_rst_acc_free(&acc);
-  free(s), free(r), free(tbar), free(bin), free(qs), free(mu), free(sd), free(cnt);
+  free(s), free(r), free(tbar), free(bin), free(qs), prc_rst_free(mu, sizeof(float) * nb * (size_t)(np ? np : 1)), prc_rst_free(sd, sizeof(float) * nb * (size_t)(np ? np : 1));
+  prc_rst_free(cnt, sizeof(int32_t) * nb * (size_t)(np ? np : 1));
   long kb = vmhwm_kb(), *all = malloc(sizeof(long) * (size_t)size);
   MPI_Gather(&kb, 1, MPI_LONG, all, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   for (int i = 0; !rank && i < size; i++)

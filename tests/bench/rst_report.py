@@ -93,7 +93,7 @@ for name, kv in rows:
         dd[kv["years"]].append(float(kv["seconds"]))
     elif name == "rst_e2e":
         e2e[(kv["years"], int(kv["np"]))].append(float(kv["seconds"]))
-    elif name == "rst_maxrss":
+    elif name == "rst_maxrss" and kv.get("kb", "").isdigit():  # ranks' GNU time lines may interleave: skip a garbled one
         rss[(kv["years"], int(kv["np"]))].append(int(kv["kb"]))
 if fb:
     print("\n## RST end to end (bin/precursor rst on a synth stack; wall time incl. start-up, both passes, all products)")

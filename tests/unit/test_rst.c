@@ -79,15 +79,15 @@ static void test_block_invariance(void)
   prc_rst_acc_init(&b, 366, NP);
   prc_rst_acc_add(&a, s, NT, tbar, bin);
   for (int t0 = 0; t0 < NT; t0 += 13) prc_rst_acc_add(&b, s + (size_t)t0 * NP, t0 + 13 > NT ? NT - t0 : 13, tbar + t0, bin + t0);
-  PT_CHECK(!memcmp(a.n, b.n, 366 * NP * sizeof(int32_t)) && !memcmp(a.mean, b.mean, 366 * NP * sizeof(double)) &&
-               !memcmp(a.m2, b.m2, 366 * NP * sizeof(double)),
+  PT_CHECK(!memcmp(a.n, b.n, 366 * NP * sizeof(int32_t)) && !memcmp(a.s1, b.s1, 366 * NP * sizeof(double)) &&
+               !memcmp(a.s2, b.s2, 366 * NP * sizeof(double)) && !memcmp(a.shift, b.shift, NP * sizeof(double)),
            "block size changed the accumulators");
   prc_rst_acc_free(&a);
   prc_rst_acc_free(&b);
 }
 
-/* closed form: two bins holding {1,2,3} and {10}: merged mean 4, population var 12.5 */
-static void test_chan_merge_closed_form(void)
+/* closed form: two bins holding {1,2,3} and {10}: window mean 4, population var 12.5 */
+static void test_window_sums_closed_form(void)
 {
   float   buf[4] = {1, 2, 3, 10};
   double  tb[4] = {0, 0, 0, 0};
@@ -103,6 +103,51 @@ static void test_chan_merge_closed_form(void)
   PT_NEAR(sd[0], sqrt(12.5), 1e-6, 0);
   PT_CHECK(isnan(mu[2]) && isnan(sd[2]), "a slot with 1 sample < min 2 must be NaN, got %g", mu[2]);
   PT_CHECK(c[5] == 0 && isnan(mu[5]), "an empty slot must be NaN with count 0");
+  PT_CHECK(a.shift[0] == 1 && a.s1[0] == 3 && a.s2[0] == 5 && a.s1[1] == 9 && a.s2[1] == 81,
+           "shifted sums: c %g, bin 0 (%g, %g), bin 1 (%g, %g)", a.shift[0], a.s1[0], a.s2[0], a.s1[1], a.s2[1]);
+  prc_rst_acc_free(&a);
+}
+
+/* The shift is what keeps the sums stable: dT ~ 1e6 K (tbar = -1e6) with sd ~ 1 K. Unshifted
+ * sums would lose ~ eps * 1e12 = 2e-4 K^2 of the variance; the shifted ones agree with the
+ * two-pass reference to float32 rounding. A window of one repeated value has sd exactly 0
+ * (R undefined) even where the value differs from the shift. */
+static void test_shift_no_cancellation(void)
+{
+  enum { T = 730, P = 3 };
+  static float s[T * P];
+  double       tb[T];
+  int          bin[T];
+  prc_rng      r;
+  prc_rng_seed(&r, 3, 7);
+  for (int t = 0; t < T; t++) {
+    bin[t] = prc_rst_bin(14610.0 * PRC_DAY + t * PRC_DAY, 0);
+    tb[t] = -1e6;
+    s[t * P + 0] = (float)(5 + prc_rng_normal(&r));
+    s[t * P + 1] = (float)(2 + 0.01 * prc_rng_normal(&r));
+    s[t * P + 2] = t < 100 ? 7.0f : 1.3f; /* shift 1e6 + 7, later windows constant 1e6 + 1.3 */
+  }
+  static float   mu[366 * P], sd[366 * P], mr[366 * P], sr[366 * P];
+  static int32_t c[366 * P], cr[366 * P];
+  prc_rst_acc    a;
+  PT_CHECK(!prc_rst_acc_init(&a, 366, P), "%s", prc_lasterr());
+  prc_rst_acc_add(&a, s, T, tb, bin);
+  prc_rst_background(&a, 7, 1, 5, mu, sd, c);
+  prc_rst_background_ref(s, T, P, tb, bin, 366, 7, 1, 5, mr, sr, cr);
+  double e0 = 0, e1 = 0;
+  int    zero = 0;
+  for (int i = 0; i < 366 * P; i++) {
+    if (i % P == 2) {
+      if (i / P >= 120 && i / P <= 340) zero += sd[i] == 0 && mu[i] == (float)(1e6 + (double)1.3f);
+      continue;
+    }
+    double e = fabs(sd[i] - sr[i]) / sr[i];
+    if (i % P == 0) e0 = fmax(e0, e); else e1 = fmax(e1, e);
+  }
+  printf("# dT ~ 1e6: max relative sd error %.2e (sd ~ 1), %.2e (sd ~ 0.01); %d constant windows with sd 0\n", e0, e1, zero);
+  PT_NEAR(e0, 0, 2e-6, 0);
+  PT_NEAR(e1, 0, 2e-6, 0);
+  PT_CHECK(zero == 221, "constant windows with sd exactly 0 and the exact mean: %d of 221", zero);
   prc_rst_acc_free(&a);
 }
 
@@ -148,6 +193,13 @@ static int same_bits_f(const float *a, const float *b, size_t n)
   return 0;
 }
 
+static int same_bits_d(const double *a, const double *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(isnan(a[i]) && isnan(b[i])) && memcmp(a + i, b + i, sizeof *a)) return (int)i + 1;
+  return 0;
+}
+
 static void make_stack2(float *s, double *tbar, int *bin, int64_t np, int monthly)
 {
   prc_rng r;
@@ -182,8 +234,8 @@ static void test_acc_fast_vs_ref_bitwise(void)
         prc_rst_acc_add_ref(&b, s + (size_t)t0 * np, n, tbar + t0, bin + t0);
       }
       size_t nn = (size_t)nb * np;
-      PT_CHECK(!memcmp(a.n, b.n, nn * sizeof(int32_t)) && !memcmp(a.mean, b.mean, nn * sizeof(double)) &&
-                   !memcmp(a.m2, b.m2, nn * sizeof(double)),
+      PT_CHECK(!memcmp(a.n, b.n, nn * sizeof(int32_t)) && !memcmp(a.s1, b.s1, nn * sizeof(double)) &&
+                   !memcmp(a.s2, b.s2, nn * sizeof(double)) && !same_bits_d(a.shift, b.shift, (size_t)np),
                "acc_add fast != ref (npix %lld, %s, block %d)", (long long)np, m ? "month" : "doy", block);
       /* background merge and RETIRA on these accumulators */
       static const int wins[] = {0, 7, 200};
@@ -194,7 +246,7 @@ static void test_acc_fast_vs_ref_bitwise(void)
       for (int t = 0; t < NT2; t++) slot[t] = prc_rst_bin(14610.0 * PRC_DAY + t * PRC_DAY, m);
       for (int w = 0; w < (m ? 1 : 3); w++) {
         prc_rst_background(&a, wins[w], !m, 4, mu, sd, c);
-        prc_rst_background_chan_ref(&a, wins[w], !m, 4, mr, sr, cr);
+        prc_rst_background_sums_ref(&a, wins[w], !m, 4, mr, sr, cr);
         PT_CHECK(!memcmp(c, cr, nn * sizeof *c) && !same_bits_f(mu, mr, nn) && !same_bits_f(sd, sr, nn),
                  "background fast != ref (npix %lld, window %d)", (long long)np, wins[w]);
         sd[0] = 0; /* sd 0 gives NaN */
@@ -204,6 +256,13 @@ static void test_acc_fast_vs_ref_bitwise(void)
         PT_CHECK(!bad, "retira fast != ref (npix %lld, window %d) at %d: %.9g %.9g", (long long)np, wins[w], bad - 1,
                  bad ? r1[bad - 1] : 0, bad ? r2[bad - 1] : 0);
       }
+      /* in place (on b, the same sums as a): the same bits as out of place */
+      float   *mi, *si;
+      int32_t *ci;
+      PT_CHECK(!prc_rst_background(&a, wins[m ? 0 : 1], !m, 4, mu, sd, c), "%s", prc_lasterr());
+      PT_CHECK(!prc_rst_background_inplace(&b, wins[m ? 0 : 1], !m, 4, &mi, &si, &ci), "%s", prc_lasterr());
+      PT_CHECK(!memcmp(c, ci, nn * sizeof *c) && !same_bits_f(mu, mi, nn) && !same_bits_f(sd, si, nn),
+               "background in place != out of place (npix %lld)", (long long)np);
       free(mu), free(sd), free(mr), free(sr), free(r1), free(r2), free(c), free(cr);
       prc_rst_acc_free(&a);
       prc_rst_acc_free(&b);
@@ -254,7 +313,8 @@ int main(int argc, char **argv)
   PT_RUN(test_doy_wide_window_vs_ref);
   PT_RUN(test_month_vs_ref);
   PT_RUN(test_block_invariance);
-  PT_RUN(test_chan_merge_closed_form);
+  PT_RUN(test_window_sums_closed_form);
+  PT_RUN(test_shift_no_cancellation);
   PT_RUN(test_retira_closed_form);
   PT_RUN(test_spatial_mean_fixed_point);
   PT_RUN(test_bins);
