@@ -9,6 +9,7 @@
 #   jobs/thermal_forecast.sh                  # the full run (7 min on 2 cores; results in docs/THERMAL.md)
 #   SPLIT=random jobs/thermal_forecast.sh     # the paper's random 3:1 split instead of the time split
 #   AUGMENT=1 SIZE=11 jobs/thermal_forecast.sh  # plus DCGAN augmentation and drsn_cw_aug (14 min)
+#   AUGMENT=1 SIZE=256 RES_KM=1 ...             # the paper's 256 km at 1 km with the paper-size DCGAN (a cluster job)
 #   NP=4 OUT=runs/tf jobs/thermal_forecast.sh
 # Every setting below can be given in the environment (the demo uses a small version).
 set -euo pipefail
@@ -33,12 +34,19 @@ ANOM_AMP_K=${ANOM_AMP_K:-4}           # synth default (4 K at M5, + 4 K per magn
 SEED=${SEED:-1}
 AUGMENT=${AUGMENT:-0}         # 1: also DCGAN augmentation (thermal-gan per class) and drsn_cw_aug trained on it; needs SIZE=11
 GAN_STEPS=${GAN_STEPS:-300}
-GAN_DEFINES=${GAN_DEFINES:-NZ=16,G1=32,G2=16,G3=8,G4=8,D1=8,D2=16,D3=32,D4=32,D5=64}
-GAN_D=${GAN_D:-inputs/models/dcgan_d.model}
+# the DCGAN pair: 11 x 11 crops use dcgan_g/dcgan_d at scaled-down widths; SIZE=256 the paper-size pair
+# dcgan_g256/dcgan_d256 at the paper's widths (GAN_DEFINES none; a cluster job: ~7 s per step of batch 2 on 2 cores)
+if [ "${SIZE:-16}" = 256 ]; then
+  GAN_DEFINES=${GAN_DEFINES:-none} GAN_G=${GAN_G:-inputs/models/dcgan_g256.model} GAN_D=${GAN_D:-inputs/models/dcgan_d256.model}
+else
+  GAN_DEFINES=${GAN_DEFINES:-NZ=16,G1=32,G2=16,G3=8,G4=8,D1=8,D2=16,D3=32,D4=32,D5=64}
+  GAN_G=${GAN_G:-inputs/models/dcgan_g.model} GAN_D=${GAN_D:-inputs/models/dcgan_d.model}
+fi
 BOOT=${BOOT:-1000}
 # CATALOG_CSV=none: no real catalog; synth generates an ETAS catalog (SYNTH_RATE) instead
 SYNTH_RATE=${SYNTH_RATE:-0.01}   # M >= 2.5 per day per 10^4 km^2: ~80 M >= 5 over the default box and span
-if [ "$AUGMENT" = 1 ] && [ "$SIZE" != 11 ]; then echo "thermal_forecast: AUGMENT=1 needs SIZE=11 (the DCGAN specs make 11 x 11 images)" >&2; exit 1; fi
+if [ "$AUGMENT" = 1 ] && [ "$SIZE" != 11 ] && [ "$SIZE" != 256 ]; then
+  echo "thermal_forecast: AUGMENT=1 needs SIZE=11 (dcgan_g/dcgan_d make 11 x 11 images) or SIZE=256 (the paper-size dcgan_g256/dcgan_d256)" >&2; exit 1; fi
 if [ "$CATALOG_CSV" != none ] && [ ! -f "$CATALOG_CSV" ]; then
   echo "thermal_forecast: no CENC catalog at $CATALOG_CSV (set CATALOG_CSV, PRC_SHARED_DATA, or CATALOG_CSV=none for a synthetic catalog)" >&2; exit 1; fi
 mkdir -p "$OUT"
@@ -78,9 +86,9 @@ for v in main control; do
     if [ "$AUGMENT" = 1 ]; then # DCGAN per class, each generating twice its real count: threefold data (paper 001)
       g=$OUT/gan_$v/N$n
       run "gan_${v}_N${n}_eq" thermal-gan -seed "$SEED" -gan_data "$OUT/samples_$v/thermal_N${n}_train.h5" -gan_class 1 -gan_defines "$GAN_DEFINES" \
-        -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/eq"
+        -gan_generator "$GAN_G" -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/eq"
       run "gan_${v}_N${n}_quiet" thermal-gan -seed "$SEED" -gan_data "$g/eq/augmented.h5" -gan_class 0 -gan_defines "$GAN_DEFINES" \
-        -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/quiet"
+        -gan_generator "$GAN_G" -gan_discriminator "$GAN_D" -gan_steps "$GAN_STEPS" -gan_generate_factor 2 -gan_augment true -quiet -out_dir "$g/quiet"
       run "train_${v}_drsn_cw_aug_N$n" train -seed "$SEED" -train_model inputs/models/drsn_cw.model -train_defines "SIZE=$SIZE" \
         -train_data "$g/quiet/augmented.h5" -train_val "$OUT/samples_$v/thermal_N${n}_test.h5" \
         -train_epochs "$EPOCHS" -train_batch "$BATCH" -train_micro_batch 8 -train_optimizer adam -train_lr "$LR" \
