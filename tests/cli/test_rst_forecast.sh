@@ -50,7 +50,7 @@ expect evaluate 0 'units, .* with events' -- $P evaluate -eval_input "$TMP/f1/fo
 # bad input
 expect bad_missing 1 'nope.h5' -- $P rst-forecast "${F[@]}" -rstf_input "$TMP/nope.h5" -out_dir "$TMP/b1"
 expect bad_kind 1 'anomaly' -- $P rst-forecast "${F[@]}" -rstf_input "$TMP/s/catalog.h5" -out_dir "$TMP/b2"
-expect bad_grid 1 'must hold every pixel' -- $P rst-forecast "${F[@]}" -rstf_lat_min 60 -out_dir "$TMP/b3"
+expect bad_grid 1 'must hold every point' -- $P rst-forecast "${F[@]}" -rstf_lat_min 60 -out_dir "$TMP/b3"
 expect bad_start 1 'after the analysis period' -- $P rst-forecast "${F[@]}" -rstf_start 2030-01-01 -out_dir "$TMP/b4"
 expect bad_lat 2 "rstf_lat_min 'north'" -- $P rst-forecast "${F[@]}" -rstf_lat_min north -out_dir "$TMP/b5"
 expect bad_cell 2 'rstf_cell_deg' -- $P rst-forecast "${F[@]}" -rstf_cell_deg 0 -out_dir "$TMP/b6"
