@@ -14,6 +14,7 @@
 
 #include "precursor/catalog.h"
 #include "precursor/error.h"
+#include "precursor/lst_stack.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
 #include "precursor/stage.h"
@@ -98,61 +99,8 @@ static void ts_validate(prc_opts *o)
 }
 
 typedef struct {
-  const char *path;
-  hid_t       fid, dset;
-  int         nt, ny, nx;
-  double     *tim, *lat, *lon;
-} stack;
-
-static PetscErrorCode stack_open(prc_ctx *ctx, const char *path, const char *var, stack *S)
-{
-  int     r;
-  hsize_t dims[8], zero = 0;
-  char    kind[64];
-  int     found;
-  PetscFunctionBeginUser;
-  memset(S, 0, sizeof *S);
-  S->path = path;
-  PetscCall(prc_ctx_add_input(ctx, path));
-  PetscCall(prc_h5_open(ctx->comm, path, &S->fid));
-  PetscCall(prc_h5_attr_get_str(S->fid, "precursor_kind", kind, sizeof kind, &found));
-  PetscCheck(found && !strcmp(kind, "grid"), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s' is not an LST stack (attribute precursor_kind = '%s', expected 'grid'; docs/DATA_MODEL.md)", path, found ? kind : "absent");
-  PetscCheck(H5Lexists(S->fid, var, H5P_DEFAULT) > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s' has no dataset /%s (-thermal_var)", path, var);
-  PetscCall(prc_h5_dims(S->fid, var, &r, dims));
-  PetscCheck(r == 3, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has rank %d, expected 3 (time, y, x)", path, var, r);
-  PetscCheck(dims[0] > 0 && dims[1] > 0 && dims[2] > 0 && dims[0] < 1u << 30 && dims[1] < 1u << 30 && dims[2] < 1u << 30, ctx->comm,
-             PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s is empty or too large", path, var);
-  S->nt = (int)dims[0], S->ny = (int)dims[1], S->nx = (int)dims[2];
-  PetscCall(PetscMalloc3(S->nt, &S->tim, S->ny, &S->lat, S->nx, &S->lon));
-  const char *ax[3] = {"time", "lat", "lon"};
-  double     *axv[3] = {S->tim, S->lat, S->lon};
-  hsize_t     axn[3] = {dims[0], dims[1], dims[2]};
-  for (int i = 0; i < 3; i++) {
-    int     rr;
-    hsize_t d[8];
-    PetscCall(prc_h5_dims(S->fid, ax[i], &rr, d));
-    PetscCheck(rr == 1 && d[0] == axn[i], ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has %llu entries, /%s needs %llu", path, ax[i],
-               (unsigned long long)d[0], var, (unsigned long long)axn[i]);
-    PetscCall(prc_h5_read_nd(S->fid, ax[i], H5T_NATIVE_DOUBLE, &zero, &axn[i], axv[i]));
-  }
-  S->dset = H5Dopen2(S->fid, var, H5P_DEFAULT);
-  PetscCheck(S->dset >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': cannot open /%s", path, var);
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode stack_close(stack *S)
-{
-  PetscFunctionBeginUser;
-  if (S->dset > 0) H5Dclose(S->dset);
-  if (S->fid > 0) PetscCall(prc_h5_close(S->fid));
-  PetscCall(PetscFree3(S->tim, S->lat, S->lon));
-  PetscFunctionReturn(0);
-}
-
-typedef struct {
   prc_ctx           *ctx;
-  stack             *S;
+  prc_lst_stack     *S;
   const prc_ts_grid *g;
   const prc_catalog *c;
   int                W, N;
@@ -245,7 +193,12 @@ static PetscErrorCode write_set(writer *w, const prc_ts_group *G, const size_t *
   PetscCall(prc_h5_write_nd(h, "valid_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, start, count, vf));
   H5Gclose(h);
   size_t neq = 0;
-  for (size_t q = 0; q < ng; q++) neq += (size_t)G[gi[q]].kind;
+  double info_end = -INFINITY; /* the latest time the images or labels of this file depend on */
+  for (size_t q = 0; q < ng; q++) {
+    const prc_ts_group *gr = &G[gi[q]];
+    neq += (size_t)gr->kind;
+    info_end = fmax(info_end, gr->kind ? w->c->time[gr->event] : w->S->tim[gr->last] + PRC_DAY + w->guard * PRC_DAY);
+  }
   char ts[32];
   prc_time_format(w->t_split, ts, sizeof ts);
   PetscCall(prc_h5_attr_str(f.fid, "class_names", "no_earthquake,earthquake"));
@@ -269,6 +222,12 @@ static PetscErrorCode write_set(writer *w, const prc_ts_group *G, const size_t *
   PetscCall(prc_h5_attr_double(f.fid, "guard_days", w->guard));
   PetscCall(prc_h5_attr_str(f.fid, "quiet_places", w->places));
   PetscCall(prc_h5_attr_int(f.fid, "groups", (long long)ng));
+  PetscCall(prc_h5_attr_double(f.fid, "info_end", info_end));
+  {
+    char ie[32];
+    prc_time_format(info_end, ie, sizeof ie);
+    PetscCall(prc_h5_attr_str(f.fid, "info_end_utc", ie));
+  }
   PetscCall(prc_h5_attr_int(f.fid, "groups_earthquake", (long long)neq));
   PetscCall(prc_h5_attr_int(f.fid, "groups_quiet", (long long)(ng - neq)));
   PetscCall(prc_h5_attr_str(f.fid, "x_layout", "(sample, 1, W, W): x[k,0,r,c] = pixel (row - W/2 + r, col - W/2 + c), r northwards"));
@@ -328,12 +287,12 @@ static PetscErrorCode ts_run(prc_ctx *ctx)
   const char     *split = prc_opts_string(o, "thermal_split"), *scale = prc_opts_string(o, "thermal_scale");
   int             days[MAX_WINDOWS], nd;
   char            err[256], path[4200];
-  stack           S;
+  prc_lst_stack   S;
   prc_catalog     c;
   prc_ts_grid     g;
   PetscFunctionBeginUser;
   nd = parse_days(prc_opts_string(o, "thermal_days"), days, err, sizeof err);
-  PetscCall(stack_open(ctx, in, prc_opts_string(o, "thermal_var"), &S));
+  PetscCall(prc_lst_stack_open(ctx, in, prc_opts_string(o, "thermal_var"), &S));
   {
     int rc = prc_ts_grid_init(&g, S.tim, S.nt, S.lat, S.ny, S.lon, S.nx);
     PetscCheck(!rc, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': %s", in, prc_lasterr());
@@ -411,7 +370,7 @@ static PetscErrorCode ts_run(prc_ctx *ctx)
           prc_opts_bool(o, "thermal_png") ? ", thermal_samples_N<N>.png" : "");
   PetscCall(PetscFree3(G, set, gi));
   PetscCall(prc_catalog_free(&c));
-  PetscCall(stack_close(&S));
+  PetscCall(prc_lst_stack_close(&S));
   PetscFunctionReturn(0);
 }
 
