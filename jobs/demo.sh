@@ -24,9 +24,23 @@ run rst rst -options_file inputs/rst_demo.opts -rst_input "$out/synth/lst.h5" -r
 run rst_forecast rst-forecast -options_file inputs/rst_forecast_demo.opts -rstf_input "$out/rst/rst.h5" -out_dir "$out/rst_forecast"
 run rst_forecast_eval evaluate -eval_input "$out/rst_forecast/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 5 \
   -eval_thresholds 0.1,0.3 -eval_bootstrap 200 -out_dir "$out/rst_forecast_eval"
+# a deep thermal model for the study (docs/THERMAL.md "On the study grid"): DRSN-CW trained on another synthetic
+# region (2006-2008, another seed, a larger area and 3x the background rate: 51 M >= 5 events to learn from), then
+# run on every cell of the demo grid day by day (thermal-score) and scored against the demo catalog
+run thermal_score_region synth -options_file inputs/demo.opts -seed 777 -synth_start 2006-01-01 -synth_rate 3 -synth_nx 96 -synth_ny 96 \
+  -synth_scenario none -synth_stations 0 -synth_png false -out_dir "$out/thermal_score_region"
+run thermal_score_samples thermal-samples -thermal_input "$out/thermal_score_region/lst.h5" -thermal_catalog "$out/thermal_score_region/catalog.h5" \
+  -thermal_mmin 5 -thermal_size 11 -thermal_days 5 -thermal_ratio 0.25 -thermal_quiet_places uniform -out_dir "$out/thermal_score_samples"
+run thermal_score_train train -train_model inputs/models/drsn_cw.model -train_defines SIZE=11 -train_data "$out/thermal_score_samples/thermal_N5_train.h5" \
+  -train_val "$out/thermal_score_samples/thermal_N5_test.h5" -train_epochs 10 -train_batch 32 -train_micro_batch 8 -train_lr 0.003 -train_resume false \
+  -out_dir "$out/thermal_score_train"
+run thermal_score thermal-score -options_file inputs/thermal_score_demo.opts -tsc_model "$out/thermal_score_train/model.h5" -tsc_input "$out/synth/lst.h5" \
+  -out_dir "$out/thermal_score"
+run thermal_score_eval evaluate -eval_input "$out/thermal_score/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 5 \
+  -eval_thresholds 0.5,0.8 -eval_bootstrap 200 -out_dir "$out/thermal_score_eval"
 run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog "$out/synth/catalog.h5" -out_dir "$out/indicators"
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" \
-  -study_external "rst=$out/rst_forecast/forecast.h5" -out_dir "$out/study"
+  -study_external "rst=$out/rst_forecast/forecast.h5,drsn=$out/thermal_score/forecast.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
 # event detection (paper 004): synthetic records with the clustered catalog's events, windows, ConvNetQuake, sliding detection
@@ -65,7 +79,7 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst rst_forecast rst_forecast_eval indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
+  for s in selftest synth vmd rst rst_forecast rst_forecast_eval thermal_score_samples thermal_score_train thermal_score thermal_score_eval indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
     echo
     echo "## $s"
     echo
@@ -100,6 +114,6 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
   sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/thermal_score "$out"/thermal_score_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
   "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/em_fusion "$out"/thermal/forecast "$out"/thermal/gan_main/N5/eq
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
