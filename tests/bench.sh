@@ -176,6 +176,8 @@ bench_nn_section() {
   for r in $(seq "$REPS"); do
     for t in 1 2; do
       OPENBLAS_NUM_THREADS=$t build/tests/bench/bench_nn -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
+      # the project's way to use t cores: t ranks x 1 thread, train's exact data-parallel step
+      [ "$t" -gt 1 ] && OPENBLAS_NUM_THREADS=1 $PRC_MPIRUN -n "$t" build/tests/bench/bench_nn -t 1 -s "${NN_SECONDS:-3}" $models >>"$nraw"
       if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         OMP_NUM_THREADS=$t /usr/bin/python3 tests/bench/nn_torch_peer.py -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
       fi
@@ -185,14 +187,16 @@ bench_nn_section() {
 import re, sys, statistics as st
 t = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(c|torch)_nn model=(\S+) batch=(\d+) threads=(\d+) .* samples_per_s=(\S+)", line)
-    if m: t.setdefault((m[1], m[2], int(m[3]), int(m[4])), []).append(float(m[5]))
+    m = re.match(r"(c|torch)_nn model=(\S+) batch=(\d+) threads=(\d+) (?:ranks=(\d+) )?.* samples_per_s=(\S+)", line)
+    if m: t.setdefault((m[1], m[2], int(m[3]), int(m[4]), int(m[5] or 1)), []).append(float(m[6]))
 print("## NN training step (forward + backward + SGD), samples/s, medians; ratio = C / torch (>= 1: C as fast or faster)")
-for (side, model, b, th) in sorted(k for k in t if k[0] == "c"):
-    c = st.median(t[("c", model, b, th)])
-    p = t.get(("torch", model, b, th))
+print("## 'ranks R x 1 thread': R MPI ranks, train's exact data-parallel step (global batch cut in R), against torch on R threads")
+for (side, model, b, th, rk) in sorted(k for k in t if k[0] == "c"):
+    c = st.median(t[("c", model, b, th, rk)])
+    p = t.get(("torch", model, b, th * rk, 1))
     tail = f"   torch {st.median(p):9.1f}   ratio {c / st.median(p):5.2f}" if p else "   torch n/a"
-    print(f"nn {model:13s} batch {b:4d} threads {th}: C {c:9.1f}{tail}")
+    what = f"threads {th}" if rk == 1 else f"ranks {rk} x 1 thread (vs torch {rk} threads)"
+    print(f"nn {model:13s} batch {b:4d} {what}: C {c:9.1f}{tail}")
 PY
   rm -rf "$nraw" "$tdir"
   cat "$nout"; cat "$nout" >>"$out"

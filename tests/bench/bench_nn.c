@@ -7,7 +7,14 @@
  * MODEL is inputs/models/MODEL.model (default defines). Prints one line per model:
  *   c_nn model=M batch=B threads=T steps=K seconds=S samples_per_s=X
  * -w DIR writes DIR/MODEL.tensors (name kind shape...) for tests/bench/nn_torch_peer.py;
- * -p prints the time per node (forward, backward) of the last run. */
+ * -p prints the time per node (forward, backward) of the last run.
+ *
+ * Under mpirun -n R (R > 1) the step is `train`'s data-parallel step: the global batch B is cut
+ * into R micro-batches of B/R (one per rank), each rank runs forward + backward on its own, the
+ * gradients are averaged exactly with prc_dp_mean_exact (the fixed-point fused allreduce of
+ * `train`), and every rank applies the same SGD update; samples/s counts the global batch and
+ * the line says ranks=R (threads = OpenBLAS threads per rank). */
+#include "precursor/dp.h"
 #include "precursor/error.h"
 #include "precursor/nn_model.h"
 #include "precursor/rng.h"
@@ -40,6 +47,10 @@ int main(int argc, char **argv)
     else return 2;
   }
   openblas_set_num_threads(threads);
+  PetscMPIInt R = 1, rank = 0;
+  if (PetscInitializeNoArguments()) return 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &R);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   for (int a = optind; a < argc; a++) {
     char name[128], path[256];
     int  B = 64;
@@ -47,13 +58,19 @@ int main(int argc, char **argv)
     char *c = strchr(name, ':');
     if (c) *c = 0, B = atoi(c + 1);
     snprintf(path, sizeof path, "inputs/models/%s.model", name);
+    if (B % R) {
+      fprintf(stderr, "bench_nn: batch %d is not a multiple of the %d ranks\n", B, R);
+      return 1;
+    }
+    const int  Bg = B;
+    B /= R; /* this rank's micro-batch */
     prc_model *m;
     if (prc_model_load(path, NULL, &m) || prc_model_set_batch(m, B)) {
       fprintf(stderr, "bench_nn: %s\n", prc_lasterr());
       return 1;
     }
     prc_model_init(m, 1);
-    if (wdir) {
+    if (wdir && !rank) {
       char tp[512];
       snprintf(tp, sizeof tp, "%s/%s.tensors", wdir, name);
       FILE *f = fopen(tp, "w");
@@ -69,7 +86,7 @@ int main(int argc, char **argv)
     }
     /* inputs U(-1,1), labels / 0-1 targets */
     prc_rng r;
-    prc_rng_seed(&r, 5, 0);
+    prc_rng_seed(&r, 5, (uint64_t)rank);
     prc_tensor *in[4] = {0}, *tgt;
     int         nin = prc_model_ninputs(m);
     for (int i = 0; i < nin; i++) {
@@ -90,6 +107,7 @@ int main(int argc, char **argv)
     float *p = prc_model_params(m), *g = prc_model_grads(m);
     double loss, t0 = 0, t1;
     long   steps = 0;
+    float *gm = R > 1 ? malloc(np * sizeof *gm) : NULL;
     for (int warm = 1; warm >= 0; warm--) {
       if (!warm && prof) prc_model_set_profiling(m, 1);
       if (!warm) t0 = now(), steps = 0;
@@ -98,15 +116,26 @@ int main(int argc, char **argv)
           fprintf(stderr, "bench_nn: %s\n", prc_lasterr());
           return 1;
         }
-        for (size_t i = 0; i < np; i++) p[i] -= 1e-3f * g[i];
+        if (R > 1) { /* train's exact mean over the R micro-batches */
+          prc_dp_seg seg = {.n = np, .f = g, .out_f = gm};
+          if (prc_dp_mean_exact(PETSC_COMM_WORLD, "gradient", R, 1, 1, &seg, 0, NULL)) return 1;
+          for (size_t i = 0; i < np; i++) p[i] -= 1e-3f * gm[i];
+        } else
+          for (size_t i = 0; i < np; i++) p[i] -= 1e-3f * g[i];
         prc_model_zero_grad(m);
         steps++;
         t1 = now();
-      } while (warm ? steps < 3 : t1 - t0 < seconds);
+        int more = warm ? steps < 3 : t1 - t0 < seconds; /* rank 0 decides: every rank runs the same steps */
+        if (R > 1 && MPI_Bcast(&more, 1, MPI_INT, 0, PETSC_COMM_WORLD)) return 1;
+        if (!more) break;
+      } while (1);
     }
-    printf("c_nn model=%s batch=%d threads=%d steps=%ld seconds=%.4f samples_per_s=%.1f loss=%.4f\n", name, B,
-           threads, steps, t1 - t0, steps * B / (t1 - t0), loss);
-    if (prof) {
+    if (R > 1 && MPI_Allreduce(MPI_IN_PLACE, &t1, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD)) return 1;
+    if (!rank)
+      printf("c_nn model=%s batch=%d threads=%d ranks=%d steps=%ld seconds=%.4f samples_per_s=%.1f loss=%.4f\n", name, Bg, threads, (int)R, steps,
+             t1 - t0, steps * Bg / (t1 - t0), loss);
+    free(gm);
+    if (prof && !rank) {
       char buf[1 << 14];
       if (!prc_model_profile(m, buf, sizeof buf)) fputs(buf, stdout);
     }
@@ -115,5 +144,5 @@ int main(int argc, char **argv)
     prc_tensor_free(tgt);
     prc_model_destroy(m);
   }
-  return 0;
+  return PetscFinalize() ? 1 : 0;
 }
