@@ -1,5 +1,5 @@
 /* precursor/lst_stack.h — an open LST stack (kind "grid", docs/DATA_MODEL.md "Regional grid")
- * for the stages that cut crops from it (thermal-samples, thermal-score). PETSc layer. */
+ * for the stages that read it (rst, thermal-samples, thermal-score). PETSc layer. */
 #ifndef PRECURSOR_LST_STACK_H
 #define PRECURSOR_LST_STACK_H
 

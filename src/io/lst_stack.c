@@ -18,7 +18,7 @@ PetscErrorCode prc_lst_stack_open(prc_ctx *ctx, const char *path, const char *va
   PetscCall(prc_h5_attr_get_str(S->fid, "precursor_kind", kind, sizeof kind, &found));
   PetscCheck(found && !strcmp(kind, "grid"), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
              "'%s' is not an LST stack (attribute precursor_kind = '%s', expected 'grid'; docs/DATA_MODEL.md)", path, found ? kind : "absent");
-  PetscCheck(H5Lexists(S->fid, var, H5P_DEFAULT) > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s' has no dataset /%s (the stack variable option, e.g. -thermal_var)", path, var);
+  PetscCheck(H5Lexists(S->fid, var, H5P_DEFAULT) > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s' has no dataset '%s' (the stage's stack variable option: -rst_var, -thermal_var, ...)", path, var);
   PetscCall(prc_h5_dims(S->fid, var, &r, dims));
   PetscCheck(r == 3, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has rank %d, expected 3 (time, y, x)", path, var, r);
   PetscCheck(dims[0] > 0 && dims[1] > 0 && dims[2] > 0 && dims[0] < 1u << 30 && dims[1] < 1u << 30 && dims[2] < 1u << 30, ctx->comm,
@@ -53,6 +53,7 @@ PetscErrorCode prc_lst_stack_close(prc_lst_stack *S)
   if (S->dset > 0) H5Dclose(S->dset);
   if (S->fid > 0) PetscCall(prc_h5_close(S->fid));
   PetscCall(PetscFree3(S->tim, S->lat, S->lon));
+  memset(S, 0, sizeof *S);
   PetscFunctionReturn(0);
 }
 

@@ -20,6 +20,7 @@
 #include "precursor/eof.h"
 #include "precursor/scalapack.h"
 #include "precursor/error.h"
+#include "precursor/lst_stack.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
 #include "precursor/rst.h"
@@ -145,61 +146,7 @@ static PetscErrorCode register_events(void)
   PetscFunctionReturn(0);
 }
 
-typedef struct { /* an open LST stack */
-  const char *path;
-  hid_t       fid, dset;
-  hsize_t     nt, ny, nx;
-  double     *tim, *lat, *lon;
-} stack;
-
-/* Open a grid stack: /var (time, y, x) with /time increasing, /lat, /lon finite. Collective. */
-static PetscErrorCode stack_open(prc_ctx *ctx, const char *path, const char *var, stack *S)
-{
-  int     r;
-  hsize_t dims[8], zero = 0;
-  PetscFunctionBeginUser;
-  memset(S, 0, sizeof *S);
-  S->path = path;
-  PetscCall(prc_ctx_add_input(ctx, path));
-  PetscCall(prc_h5_open(ctx->comm, path, &S->fid));
-  PetscCall(prc_h5_dims(S->fid, var, &r, dims));
-  PetscCheck(r == 3, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has rank %d, expected 3 (time, y, x)", path, var, r);
-  S->nt = dims[0], S->ny = dims[1], S->nx = dims[2];
-  PetscCheck(S->nt > 0 && S->ny > 0 && S->nx > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s is empty", path, var);
-  PetscCall(PetscMalloc3(S->nt, &S->tim, S->ny, &S->lat, S->nx, &S->lon));
-  const char *ax[3] = {"time", "lat", "lon"};
-  double     *axv[3] = {S->tim, S->lat, S->lon};
-  hsize_t     axn[3] = {S->nt, S->ny, S->nx};
-  for (int i = 0; i < 3; i++) {
-    int     rr;
-    hsize_t d[8];
-    PetscCall(prc_h5_dims(S->fid, ax[i], &rr, d));
-    PetscCheck(rr == 1 && d[0] == axn[i], ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /%s has %llu entries, /%s needs %llu", path,
-               ax[i], (unsigned long long)d[0], var, (unsigned long long)axn[i]);
-    PetscCall(prc_h5_read_nd(S->fid, ax[i], H5T_NATIVE_DOUBLE, &zero, &axn[i], axv[i]));
-  }
-  for (hsize_t t = 0; t < S->nt; t++)
-    PetscCheck(isfinite(S->tim[t]) && (!t || S->tim[t] > S->tim[t - 1]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-               "'%s': /time[%llu] = %g is not after the step before it (time must increase)", path, (unsigned long long)t, S->tim[t]);
-  for (hsize_t j = 0; j < S->ny; j++)
-    PetscCheck(isfinite(S->lat[j]) && fabs(S->lat[j]) <= 90, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lat[%llu] = %g out of range",
-               path, (unsigned long long)j, S->lat[j]);
-  for (hsize_t i = 0; i < S->nx; i++)
-    PetscCheck(isfinite(S->lon[i]), ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': /lon[%llu] is not finite", path, (unsigned long long)i);
-  S->dset = H5Dopen2(S->fid, var, H5P_DEFAULT);
-  PetscCheck(S->dset >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED, "'%s': cannot open /%s", path, var);
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode stack_close(stack *S)
-{
-  PetscFunctionBeginUser;
-  if (S->dset > 0) H5Dclose(S->dset);
-  if (S->fid > 0) PetscCall(prc_h5_close(S->fid));
-  PetscCall(PetscFree3(S->tim, S->lat, S->lon));
-  memset(S, 0, sizeof *S);
-  PetscFunctionReturn(0);
-}
+typedef prc_lst_stack stack; /* an open LST stack (lst_stack.h) */
 
 /* Read the tile's steps [t0, t0+n) of S and the regional mean of each of them (fixed-point
  * sums reduced over ranks: the same bits on any rank count). qs: 2n int64 scratch. */
@@ -475,18 +422,18 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   /* ---- inputs: the analysis stack and the reference stack (the same file by default) ---- */
   stack       IN, REFS, *RS = &IN;
   const char *refp = prc_opts_string(o, "rst_reference");
-  PetscCall(stack_open(ctx, in, var, &IN));
+  PetscCall(prc_lst_stack_open(ctx, in, var, &IN));
   if (strcmp(refp, "input")) {
-    PetscCall(stack_open(ctx, refp, var, &REFS));
+    PetscCall(prc_lst_stack_open(ctx, refp, var, &REFS));
     RS = &REFS;
     PetscCheck(REFS.ny == IN.ny && REFS.nx == IN.nx, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
                "reference '%s' is %llu x %llu (y x x) but the input '%s' is %llu x %llu", refp, (unsigned long long)REFS.ny,
                (unsigned long long)REFS.nx, in, (unsigned long long)IN.ny, (unsigned long long)IN.nx);
-    for (hsize_t j = 0; j < IN.ny; j++)
+    for (hsize_t j = 0; j < (hsize_t)IN.ny; j++)
       PetscCheck(fabs(REFS.lat[j] - IN.lat[j]) <= 1e-6, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
                  "reference '%s' /lat[%llu] = %.8g differs from the input's %.8g: not the same grid", refp, (unsigned long long)j,
                  REFS.lat[j], IN.lat[j]);
-    for (hsize_t i = 0; i < IN.nx; i++)
+    for (hsize_t i = 0; i < (hsize_t)IN.nx; i++)
       PetscCheck(fabs(REFS.lon[i] - IN.lon[i]) <= 1e-6, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
                  "reference '%s' /lon[%llu] = %.8g differs from the input's %.8g: not the same grid", refp, (unsigned long long)i,
                  REFS.lon[i], IN.lon[i]);
@@ -500,7 +447,7 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   double  an0 = period_value(prc_opts_string(o, "rst_start"), tim[0], tim[nt - 1], 0);
   double  an1 = period_value(prc_opts_string(o, "rst_end"), tim[0], tim[nt - 1], 1);
   hsize_t r_first = RS->nt, r_last = 0, nref = 0, a_first = nt, a_last = 0;
-  for (hsize_t t = 0; t < RS->nt; t++)
+  for (hsize_t t = 0; t < (hsize_t)RS->nt; t++)
     if (RS->tim[t] >= ref0 && RS->tim[t] <= ref1) r_first = PetscMin(r_first, t), r_last = t, nref++;
   for (hsize_t t = 0; t < nt; t++)
     if (tim[t] >= an0 && tim[t] <= an1) a_first = PetscMin(a_first, t), a_last = t;
@@ -599,8 +546,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
     PetscCall(PetscFree(parea));
     PetscCall(PetscFree(ev));
     PetscCall(prc_catalog_free(&cat));
-    if (RS != &IN) PetscCall(stack_close(&REFS));
-    PetscCall(stack_close(&IN));
+    if (RS != &IN) PetscCall(prc_lst_stack_close(&REFS));
+    PetscCall(prc_lst_stack_close(&IN));
     PetscCall(prc_grid_decomp_destroy(&g));
     PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
   }
@@ -730,8 +677,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
       PetscCall(PetscFree(parea));
       PetscCall(PetscFree(ev));
       PetscCall(prc_catalog_free(&cat));
-      if (RS != &IN) PetscCall(stack_close(&REFS));
-      PetscCall(stack_close(&IN));
+      if (RS != &IN) PetscCall(prc_lst_stack_close(&REFS));
+      PetscCall(prc_lst_stack_close(&IN));
       PetscCall(prc_grid_decomp_destroy(&g));
       PetscFunctionReturn(PRC_ERR_CHECKPOINTED);
     }
@@ -961,8 +908,8 @@ static PetscErrorCode rst_run(prc_ctx *ctx)
   PetscCall(PetscFree(parea));
   PetscCall(PetscFree(ev));
   PetscCall(prc_catalog_free(&cat));
-  if (RS != &IN) PetscCall(stack_close(&REFS));
-  PetscCall(stack_close(&IN));
+  if (RS != &IN) PetscCall(prc_lst_stack_close(&REFS));
+  PetscCall(prc_lst_stack_close(&IN));
   PetscCall(prc_grid_decomp_destroy(&g));
   PetscFunctionReturn(0);
 }

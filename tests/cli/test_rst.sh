@@ -50,6 +50,7 @@ expect missing_input 1 "cannot read input '$TMP/none.h5'" -- $PRC_MPIRUN -n 2 $P
 expect input_required 2 '-rst_input is required' -- $P rst -out_dir "$TMP/e"
 expect wrong_dataset 1 "has no dataset 'temp'" -- $PRC_MPIRUN -n 2 $P rst -rst_input "$TMP/s/lst.h5" -rst_var temp -out_dir "$TMP/e"
 expect rank2_dataset 1 "/elevation has rank 2, expected 3" -- $P rst -rst_input "$TMP/s/lst.h5" -rst_var elevation -out_dir "$TMP/e"
+expect not_a_stack 1 "is not an LST stack \\(attribute precursor_kind = 'catalog'" -- $P rst -rst_input "$TMP/s/catalog.h5" -out_dir "$TMP/e"
 expect empty_analysis 1 'analysis period .* holds no time step' -- $P rst -rst_input "$TMP/s/lst.h5" -rst_start 2030-01-01 -out_dir "$TMP/e"
 expect bad_options 2 '-rst_slots week' "-rst_ref_start: '2010-13-01'" 'not name:lat_min' -- \
   $P rst -rst_input "$TMP/s/lst.h5" -rst_slots week -rst_ref_start 2010-13-01 -rst_regions oops -out_dir "$TMP/e"

@@ -52,7 +52,7 @@ expect bad_catalog 1 'catalog' -- $P thermal-samples "${A[@]}" -thermal_catalog 
 expect bad_no_events 1 'no event with M >= 9' -- $PRC_MPIRUN -n 2 $P thermal-samples "${A[@]}" -thermal_mmin 9 -out_dir "$TMP/b9"
 expect bad_no_quiet 1 'no place and time without an M >= 2' -- $P thermal-samples "${A[@]}" -thermal_mmin 2 -thermal_size 64 -thermal_max_tries 50 -thermal_quiet_places uniform -out_dir "$TMP/b10"
 expect bad_split_empty 1 'leaves the test set empty' -- $P thermal-samples "${A[@]}" -thermal_split_time 2030-01-01 -out_dir "$TMP/b11"
-expect bad_var 1 "no dataset /ndvi" -- $P thermal-samples "${A[@]}" -thermal_var ndvi -out_dir "$TMP/b12"
+expect bad_var 1 "no dataset 'ndvi'" -- $P thermal-samples "${A[@]}" -thermal_var ndvi -out_dir "$TMP/b12"
 # a stack with a missing day, one with an irregular longitude axis
 $PY - "$TMP/s/lst.h5" "$TMP/gap.h5" "$TMP/irr.h5" <<'PY'
 import sys, shutil, h5py, numpy as np
