@@ -20,6 +20,7 @@ extern const prc_stage prc_stage_import_modis;
 extern const prc_stage prc_stage_rst;
 extern const prc_stage prc_stage_rst_forecast;
 extern const prc_stage prc_stage_thermal_score;
+extern const prc_stage prc_stage_em_score;
 extern const prc_stage prc_stage_vmd;
 extern const prc_stage prc_stage_selftest;
 extern const prc_stage prc_stage_import_catalog;
@@ -50,6 +51,7 @@ static const prc_stage *const stages[] = {
   &prc_stage_rst,
   &prc_stage_rst_forecast,
   &prc_stage_thermal_score,
+  &prc_stage_em_score,
   &prc_stage_indicators,
   &prc_stage_evaluate,
   &prc_stage_study,

@@ -41,6 +41,8 @@ typedef struct {
   int    png;
 } prc_fc_params;
 
+/* Parse an "auto or a number" option value: -1 bad text, 0 auto, 1 a finite number in *v. */
+int prc_fc_parse_auto(const char *s, double *v);
 /* Cross-field checks of the options of prefix P (a stage's validate). */
 void prc_fc_validate(prc_opts *o, const char *P);
 /* The options of prefix P (valid). */
@@ -86,6 +88,19 @@ PetscErrorCode prc_fc_write_begin(prc_ctx *ctx, const prc_fcgrid *g, const prc_f
                                   const char *score_desc, const char *source, prc_h5out *f, hid_t *grp);
 PetscErrorCode prc_fc_write_end(prc_ctx *ctx, const prc_fcgrid *g, const prc_fc_params *p, const prc_fc_units *u, prc_h5out *f, hid_t grp,
                                 const char *png_name, const char *png_title);
+/* Leakage rule of the trained-model score stages: the training sets of a model among the
+ * `inputs` lines of model.h5's /provenance ("path crc32=... bytes=N"; files gone or not HDF5 are
+ * skipped) — the files of kind "trainset" whose `generator` attribute is `generator` or starts
+ * with `generator` + ' '. *info_end = the latest of their `info_end` attributes (-inf if none);
+ * a file whose string attribute exempt_attr equals exempt_val (e.g. em_mode = simulate) carries
+ * no real-time information and counts as -inf (exempt_attr NULL: none is exempt); any other
+ * file without info_end is refused, naming opt_name (the stage's -..._info_end). *nfiles = the
+ * training sets found. each (may be NULL) is called on every one with the open file (to read
+ * stage-specific attributes). Collective (every rank opens the same files). */
+typedef PetscErrorCode (*prc_fc_trainset_fn)(hid_t fid, const char *path, void *arg);
+PetscErrorCode prc_fc_training_info(prc_ctx *ctx, const char *model, const char *generator, const char *exempt_attr, const char *exempt_val,
+                                    const char *opt_name, prc_fc_trainset_fn each, void *arg, double *info_end, int *nfiles);
+
 /* The log line of a finished forecast table ("[stage] N units (...)"). */
 void prc_fc_say(prc_ctx *ctx, const prc_fc_params *p, const prc_fc_units *u, const char *png_name);
 

@@ -36,7 +36,7 @@ PetscErrorCode prc_model_predict(prc_model *m, const float *x, int64_t n, int ba
 PetscErrorCode prc_model_predict_aux(prc_model *m, const float *x, const float *aux, int64_t n, int batch, float *prob, int *argmax);
 
 /* Width of the model's output per sample (classes of a classifier): one forward of a zero
- * sample in eval mode. Leaves the batch at 1. */
+ * sample (of every input: one- and two-input models) in eval mode. Leaves the batch at 1. */
 PetscErrorCode prc_model_output_width(prc_model *m, int *K);
 
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "precursor/error.h"
 #include "precursor/forecast_grid.h"
@@ -17,8 +18,7 @@ static const char *opt(const char *P, const char *name, char *buf, size_t len)
   return buf;
 }
 
-/* -1 bad text, 0 auto, 1 a number in *v */
-static int parse_auto(const char *s, double *v)
+int prc_fc_parse_auto(const char *s, double *v)
 {
   if (!strcmp(s, "auto")) return 0;
   char  *e;
@@ -34,8 +34,8 @@ void prc_fc_validate(prc_opts *o, const char *P)
   double      v, t;
   const char *la = prc_opts_string(o, opt(P, "lat_min", b1, sizeof b1)), *lo = prc_opts_string(o, opt(P, "lon_min", b2, sizeof b2)),
              *st = prc_opts_string(o, opt(P, "start", b3, sizeof b3));
-  if (parse_auto(la, &v) < 0 || (strcmp(la, "auto") && !(v >= -90 && v < 90))) prc_opts_violation(o, "-%s '%s': expected auto or a latitude in [-90, 90)", b1, la);
-  if (parse_auto(lo, &v) < 0 || (strcmp(lo, "auto") && !(v >= -360 && v <= 360)))
+  if (prc_fc_parse_auto(la, &v) < 0 || (strcmp(la, "auto") && !(v >= -90 && v < 90))) prc_opts_violation(o, "-%s '%s': expected auto or a latitude in [-90, 90)", b1, la);
+  if (prc_fc_parse_auto(lo, &v) < 0 || (strcmp(lo, "auto") && !(v >= -360 && v <= 360)))
     prc_opts_violation(o, "-%s '%s': expected auto or a longitude in [-360, 360]", b2, lo);
   if (strcmp(st, "auto") && prc_time_parse(st, &t)) prc_opts_violation(o, "-%s '%s': expected auto or a date YYYY-MM-DD[THH:MM:SS]", b3, st);
 }
@@ -45,8 +45,8 @@ void prc_fc_params_get(const prc_opts *o, const char *P, prc_fc_params *p)
   char   b[64];
   double v;
   p->d       = prc_opts_real(o, opt(P, "cell_deg", b, sizeof b));
-  p->lat_min = parse_auto(prc_opts_string(o, opt(P, "lat_min", b, sizeof b)), &v) == 1 ? v : NAN;
-  p->lon_min = parse_auto(prc_opts_string(o, opt(P, "lon_min", b, sizeof b)), &v) == 1 ? v : NAN;
+  p->lat_min = prc_fc_parse_auto(prc_opts_string(o, opt(P, "lat_min", b, sizeof b)), &v) == 1 ? v : NAN;
+  p->lon_min = prc_fc_parse_auto(prc_opts_string(o, opt(P, "lon_min", b, sizeof b)), &v) == 1 ? v : NAN;
   p->start   = NAN;
   const char *st = prc_opts_string(o, opt(P, "start", b, sizeof b));
   if (strcmp(st, "auto") && !prc_time_parse(st, &v)) p->start = v;
@@ -194,4 +194,52 @@ void prc_fc_say(prc_ctx *ctx, const prc_fc_params *p, const prc_fc_units *u, con
           (long long)u->nc, (long long)u->nt, d0, d1, u->step / PRC_DAY, (long long)u->npos, p->H);
   prc_say(ctx->comm, "[%s] outputs in %s/: forecast.h5 (/forecast; score it: precursor evaluate -eval_input %s/forecast.h5 -eval_catalog ...)%s%s\n", ctx->stage,
           out, out, p->png ? ", " : "", p->png ? png_name : "");
+}
+
+PetscErrorCode prc_fc_training_info(prc_ctx *ctx, const char *model, const char *generator, const char *exempt_attr, const char *exempt_val,
+                                    const char *opt_name, prc_fc_trainset_fn each, void *arg, double *info_end, int *nfiles)
+{
+  hid_t        fid, pg;
+  char        *inputs;
+  int          found;
+  const size_t gl = strlen(generator);
+  PetscFunctionBeginUser;
+  *info_end = -INFINITY, *nfiles = 0;
+  PetscCall(prc_h5_open(ctx->comm, model, &fid));
+  PetscCheck(H5Lexists(fid, "provenance", H5P_DEFAULT) > 0 && (pg = H5Gopen2(fid, "provenance", H5P_DEFAULT)) >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s' has no /provenance group (not written by precursor train?)", model);
+  const size_t N = 1 << 20;
+  PetscCall(PetscMalloc1(N, &inputs));
+  PetscCall(prc_h5_attr_get_str(pg, "inputs", inputs, N, &found));
+  H5Gclose(pg);
+  PetscCall(prc_h5_close(fid));
+  if (!found) inputs[0] = 0;
+  for (char *save = NULL, *line = strtok_r(inputs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *sp = strstr(line, " crc32=");
+    if (sp) *sp = 0;
+    if (!line[0] || access(line, R_OK) || H5Fis_hdf5(line) <= 0) continue; /* gone, or not HDF5 (a spec file) */
+    char kind[64] = "", gen[256] = "", ex[256] = "";
+    int  fk, fg, fe = 0;
+    PetscCall(prc_h5_open(ctx->comm, line, &fid));
+    PetscCall(prc_h5_attr_get_str(fid, "precursor_kind", kind, sizeof kind, &fk));
+    PetscCall(prc_h5_attr_get_str(fid, "generator", gen, sizeof gen, &fg));
+    if (fk && fg && !strcmp(kind, "trainset") && !strncmp(gen, generator, gl) && (!gen[gl] || gen[gl] == ' ')) {
+      if (exempt_attr) PetscCall(prc_h5_attr_get_str(fid, exempt_attr, ex, sizeof ex, &fe));
+      if (!(fe && !strcmp(ex, exempt_val))) {
+        PetscCheck(H5Aexists(fid, "info_end") > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
+                   "'%s' (a training set of '%s') has no info_end attribute: remake it with this version of %s, or give -%s", line, model, generator,
+                   opt_name);
+        double ie;
+        hid_t  a = H5Aopen(fid, "info_end", H5P_DEFAULT);
+        PetscCheck(a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &ie) >= 0, ctx->comm, PETSC_ERR_FILE_READ, "'%s': cannot read attribute info_end", line);
+        H5Aclose(a);
+        *info_end = fmax(*info_end, ie);
+      }
+      if (each) PetscCall(each(fid, line, arg));
+      ++*nfiles;
+    }
+    PetscCall(prc_h5_close(fid));
+  }
+  PetscCall(PetscFree(inputs));
+  PetscFunctionReturn(0);
 }

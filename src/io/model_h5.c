@@ -146,24 +146,29 @@ PetscErrorCode prc_model_predict_aux(prc_model *m, const float *x, const float *
 
 PetscErrorCode prc_model_output_width(prc_model *m, int *K)
 {
-  int    nd, sh[8];
-  size_t S = 1;
-  float *z;
+  const int ni = prc_model_ninputs(m);
+  float    *z[2] = {NULL, NULL};
   PetscFunctionBeginUser;
-  PrcCallK(prc_model_input_shape(m, 0, &nd, sh));
-  for (int i = 0; i < nd; i++) S *= (size_t)sh[i];
-  PetscCall(PetscCalloc1(S, &z));
-  prc_tensor t;
-  memset(&t, 0, sizeof t);
-  t.ndim = nd + 1;
-  for (int i = 0; i < PRC_NN_MAXDIM; i++) t.shape[i] = 1;
-  for (int i = 0; i < nd; i++) t.shape[i + 1] = sh[i];
-  t.size = S, t.data = z;
-  const prc_tensor *in[1] = {&t};
+  PetscCheck(ni == 1 || ni == 2, PETSC_COMM_SELF, PETSC_ERR_SUP, "models with %d inputs are not supported here", ni);
+  prc_tensor t[2];
+  memset(t, 0, sizeof t);
+  for (int q = 0; q < ni; q++) { /* one zero sample of every input (a second input: the auxiliary values) */
+    int    nd, sh[8];
+    size_t S = 1;
+    PrcCallK(prc_model_input_shape(m, q, &nd, sh));
+    for (int i = 0; i < nd; i++) S *= (size_t)sh[i];
+    PetscCall(PetscCalloc1(S, &z[q]));
+    t[q].ndim = nd + 1;
+    for (int i = 0; i < PRC_NN_MAXDIM; i++) t[q].shape[i] = 1;
+    for (int i = 0; i < nd; i++) t[q].shape[i + 1] = sh[i];
+    t[q].size = S, t[q].data = z[q];
+  }
+  const prc_tensor *in[2] = {&t[0], &t[1]};
   prc_model_set_training(m, 0);
   if (prc_model_batch(m) != 1) PrcCallK(prc_model_set_batch(m, 1));
   PrcCallK(prc_model_forward(m, in, NULL, NULL));
   *K = (int)prc_model_output(m)->size;
-  PetscCall(PetscFree(z));
+  PetscCall(PetscFree(z[0]));
+  PetscCall(PetscFree(z[1]));
   PetscFunctionReturn(0);
 }

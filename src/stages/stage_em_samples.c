@@ -30,6 +30,7 @@
 #include "precursor/rng.h"
 #include "precursor/stage.h"
 #include "precursor/stations.h"
+#include "precursor/timeutil.h"
 #include "precursor/vmd.h"
 
 #define DEF_CHANNELS "ground_resistivity,geomagnetic_field,geoelectric_field,ionospheric_ne,ulf_field"
@@ -74,6 +75,8 @@ static const prc_opt_spec em_opts[] = {
   {"em_horizon_days", PRC_OPT_REAL, "10", 0.001, 36500, "label: events within this time after the window's end count"},
   {"em_class_mags", PRC_OPT_STRING, "3,4.5,6,7,8", PRC_NO_RANGE,
    "label: magnitude thresholds of classes 1.. (ascending, one fewer than classes): normal < 3 <= felt < 4.5 <= moderate-strong ..."},
+  {"em_end", PRC_OPT_STRING, "none", PRC_NO_RANGE,
+   "label: only windows ending at or before this time (YYYY-MM-DD[THH:MM:SS], e.g. a training period), or none"},
   {"em_max_missing", PRC_OPT_REAL, "0.1", 0, 1, "label: windows with a larger fraction of missing points in any channel are skipped"},
   {"em_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write em_sample.png (clean / noisy / denoised) and em_classes.png (one sample per class)"},
 };
@@ -143,6 +146,10 @@ static void em_validate(prc_opts *o)
     for (int i = 1; i < nm; i++)
       if (!(v[i] > v[i - 1])) prc_opts_violation(o, "-em_class_mags: thresholds must be strictly ascending (%g after %g)", v[i], v[i - 1]);
   }
+  const char *ee = prc_opts_string(o, "em_end");
+  double      te;
+  if (strcmp(ee, "none") && prc_time_parse(ee, &te)) prc_opts_violation(o, "-em_end '%s': expected none or a date YYYY-MM-DD[THH:MM:SS]", ee);
+  if (strcmp(ee, "none") && !label) prc_opts_violation(o, "-em_end applies to -em_mode label only");
   if (prc_opts_bool(o, "em_vmd")) {
     prc_vmd_params p = {.K = 1, .alpha = prc_opts_real(o, "em_vmd_alpha"), .tau = 0, .tol = prc_opts_real(o, "em_vmd_tol"),
                         .max_iter = (int)prc_opts_int(o, "em_vmd_max_iter"), .init = PRC_VMD_INIT_UNIFORM};
@@ -237,7 +244,7 @@ static PetscErrorCode read_recset(prc_ctx *ctx, prc_stations_in *in, const char 
 static PetscErrorCode write_set(prc_ctx *ctx, const char *path, int64_t ntot, int64_t first, int64_t cnt, int nch, int64_t L, const float *x,
                                 const int32_t *y, const float *aux, const int32_t *jj, const int32_t *stn, const double *tend, const int32_t *vk,
                                 const int32_t *vkept, const float *vloss, int vmd, const char *classes, int nclass, const char *mode, const char *chans,
-                                const char *input, double snr)
+                                const char *input, double snr, double info_end)
 {
   prc_h5out f;
   PetscFunctionBeginUser;
@@ -274,6 +281,12 @@ static PetscErrorCode write_set(prc_ctx *ctx, const char *path, int64_t ntot, in
                                                                           : "time (years since 2000 / 10),distance of the labelling event / radius (1: none)"));
   PetscCall(prc_h5_attr_int(f.fid, "vmd", vmd));
   if (!strcmp(mode, "simulate")) PetscCall(prc_h5_attr_double(f.fid, "snr_db", snr));
+  else { /* the latest time the labels depend on: leakage rule of em-score (docs/EM.md "On the study grid") */
+    char b[32];
+    prc_time_format(info_end, b, sizeof b);
+    PetscCall(prc_h5_attr_double(f.fid, "info_end", info_end));
+    PetscCall(prc_h5_attr_str(f.fid, "info_end_utc", b));
+  }
   PetscCall(prc_h5_commit(&f, ctx));
   PetscFunctionReturn(0);
 }
@@ -353,6 +366,9 @@ static PetscErrorCode em_run(prc_ctx *ctx)
     }
     PetscCheck(nrs > 0, ctx->comm, PETSC_ERR_ARG_WRONG, "'%s': no station holds all of -em_channels '%s'", in, prc_opts_string(o, "em_channels"));
     const double R = prc_opts_real(o, "em_radius_km"), H = prc_opts_real(o, "em_horizon_days") * 86400, maxmiss = prc_opts_real(o, "em_max_missing");
+    const char  *ees = prc_opts_string(o, "em_end");
+    double       tlast = INFINITY;
+    if (strcmp(ees, "none")) prc_time_parse(ees, &tlast);
     int64_t      cap = 0;
     for (int r = 0; r < nrs; r++) cap += rs[r].n >= L ? (rs[r].n - L) / stride + 1 : 0;
     PetscCall(PetscMalloc1(cap + 1, &smp));
@@ -366,17 +382,17 @@ static PetscErrorCode em_run(prc_ctx *ctx)
           for (int64_t i = 0; i < L; i++) m += Q->missing[(size_t)c * Q->n + a + i];
           if (m > worst) worst = m;
         }
-        if ((double)worst > maxmiss * (double)L) continue;
+        const double te = Q->m0.start_time + (double)(a + L) * Q->m0.dt;
+        if ((double)worst > maxmiss * (double)L || te > tlast) continue;
         sample_t *q = &smp[N++];
-        double    te = Q->m0.start_time + (double)(a + L) * Q->m0.dt;
         *q = (sample_t){.station = Q->st, .j = w, .start = a, .t_end = te};
         q->cls = prc_em_label((int64_t)cat.n, cat.time, cat.lat, cat.lon, cat.mag, st->lat, st->lon, te, H, R, nclass - 1, mags, &q->event, &q->dist_km);
         q->aux[0] = (te - 946684800.0) / (365.25 * 86400) / 10;
         q->aux[1] = q->event >= 0 ? q->dist_km / R : 1.0;
       }
     }
-    PetscCheck(N > 0, ctx->comm, PETSC_ERR_ARG_WRONG, "'%s': no window of %lld points with at most %g missing (-em_len, -em_max_missing)", in, (long long)L,
-               maxmiss);
+    PetscCheck(N > 0, ctx->comm, PETSC_ERR_ARG_WRONG, "'%s': no window of %lld points with at most %g missing ending by -em_end %s (-em_len, -em_max_missing)",
+               in, (long long)L, maxmiss, ees);
   }
   /* ---- stratified split ---- */
   const double   vf = prc_opts_real(o, "em_val_fraction");
@@ -395,6 +411,15 @@ static PetscErrorCode em_run(prc_ctx *ctx)
     PetscCall(PetscFree(iv));
   }
   const int64_t ntrain = N - nval;
+  /* info_end of each file (label mode): its latest window end + the label horizon */
+  double ie_train = -INFINITY, ie_val = -INFINITY;
+  if (label) {
+    const double H = prc_opts_real(o, "em_horizon_days") * 86400;
+    for (int64_t g = 0; g < N; g++) {
+      double *ie = isval[g] ? &ie_val : &ie_train;
+      *ie        = fmax(*ie, smp[g].t_end + H);
+    }
+  }
   PetscCheck(ntrain > 0, ctx->comm, PETSC_ERR_ARG_WRONG, "no training samples left after the validation split (-em_val_fraction %g)", vf);
 
   /* ---- this rank's block: build, denoise ---- */
@@ -475,11 +500,11 @@ static PetscErrorCode em_run(prc_ctx *ctx)
   for (int c = 0; c < nclass; c++) snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? "," : "", clsn[c]);
   snprintf(path, sizeof path, "%s/trainset.h5", od);
   PetscCall(write_set(ctx, path, ntrain, tr0, trc, nch, L, xt, yt, at, jt, st_t, tt, kt, mt, lt, vmd, classes, nclass, mode,
-                      prc_opts_string(o, "em_channels"), in, sim.snr_db));
+                      prc_opts_string(o, "em_channels"), in, sim.snr_db, ie_train));
   if (nval) {
     snprintf(path, sizeof path, "%s/valset.h5", od);
     PetscCall(write_set(ctx, path, nval, va0, vac, nch, L, xv, yv, av, jv, st_v, tv, kv, mv, lv, vmd, classes, nclass, mode,
-                        prc_opts_string(o, "em_channels"), in, sim.snr_db));
+                        prc_opts_string(o, "em_channels"), in, sim.snr_db, ie_val));
   }
   double vsum[4] = {vmd_k_sum, vmd_kept_sum, vmd_loss_sum, vmd_unconv};
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, vsum, 4, MPI_DOUBLE, MPI_SUM, ctx->comm));

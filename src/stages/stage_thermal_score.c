@@ -21,7 +21,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "precursor/decomp.h"
 #include "precursor/error.h"
@@ -56,57 +55,28 @@ static void tsc_validate(prc_opts *o)
   prc_fc_validate(o, "tsc");
 }
 
-/* The training files of a model: the thermal-samples trainsets among the `inputs` lines of
- * model.h5's provenance. *info_end = their latest info_end (-inf if none), scale = their
- * scaling ("" if none), *crop their crop (0 if none). Collective (every rank opens the same
- * files). */
-static PetscErrorCode training_info(prc_ctx *ctx, const char *model, double *info_end, char *scale, size_t slen, int *crop, int *nfiles)
+/* The thermal-samples specifics of a model's training sets (prc_fc_training_info): their scaling
+ * ("" if none) and crop (0 if none). */
+typedef struct {
+  char scale[64];
+  int  crop;
+} tsc_train;
+
+static PetscErrorCode tsc_trainset(hid_t fid, const char *path, void *arg)
 {
-  hid_t fid, pg;
-  char *inputs;
-  int   found;
+  tsc_train *t = arg;
+  char       sc[64] = "";
+  int        fs;
   PetscFunctionBeginUser;
-  *info_end = -INFINITY, scale[0] = 0, *crop = 0, *nfiles = 0;
-  PetscCall(prc_h5_open(ctx->comm, model, &fid));
-  PetscCheck(H5Lexists(fid, "provenance", H5P_DEFAULT) > 0 && (pg = H5Gopen2(fid, "provenance", H5P_DEFAULT)) >= 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s' has no /provenance group (not written by precursor train?)", model);
-  const size_t N = 1 << 20;
-  PetscCall(PetscMalloc1(N, &inputs));
-  PetscCall(prc_h5_attr_get_str(pg, "inputs", inputs, N, &found));
-  H5Gclose(pg);
-  PetscCall(prc_h5_close(fid));
-  if (!found) inputs[0] = 0;
-  for (char *save = NULL, *line = strtok_r(inputs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    char *sp = strstr(line, " crc32=");
-    if (sp) *sp = 0;
-    if (!line[0] || access(line, R_OK) || H5Fis_hdf5(line) <= 0) continue; /* gone, or not HDF5 (a spec file) */
-    char kind[64] = "", gen[64] = "", sc[64] = "";
-    int  fk, fg, fs;
-    PetscCall(prc_h5_open(ctx->comm, line, &fid));
-    PetscCall(prc_h5_attr_get_str(fid, "precursor_kind", kind, sizeof kind, &fk));
-    PetscCall(prc_h5_attr_get_str(fid, "generator", gen, sizeof gen, &fg));
-    if (fk && fg && !strcmp(kind, "trainset") && !strcmp(gen, "thermal-samples")) {
-      PetscCheck(H5Aexists(fid, "info_end") > 0, ctx->comm, PETSC_ERR_FILE_UNEXPECTED,
-                 "'%s' (a training set of '%s') has no info_end attribute: remake it with this version of thermal-samples, or give -tsc_info_end", line,
-                 model);
-      double ie;
-      hid_t  a = H5Aopen(fid, "info_end", H5P_DEFAULT);
-      PetscCheck(a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &ie) >= 0, ctx->comm, PETSC_ERR_FILE_READ, "'%s': cannot read attribute info_end", line);
-      H5Aclose(a);
-      *info_end = fmax(*info_end, ie);
-      PetscCall(prc_h5_attr_get_str(fid, "scaling", sc, sizeof sc, &fs));
-      if (fs) snprintf(scale, slen, "%s", sc);
-      if (H5Aexists(fid, "crop") > 0) {
-        long long c = 0;
-        a           = H5Aopen(fid, "crop", H5P_DEFAULT);
-        if (a >= 0 && H5Aread(a, H5T_NATIVE_LLONG, &c) >= 0) *crop = (int)c;
-        if (a >= 0) H5Aclose(a);
-      }
-      ++*nfiles;
-    }
-    PetscCall(prc_h5_close(fid));
+  (void)path;
+  PetscCall(prc_h5_attr_get_str(fid, "scaling", sc, sizeof sc, &fs));
+  if (fs) snprintf(t->scale, sizeof t->scale, "%s", sc);
+  if (H5Aexists(fid, "crop") > 0) {
+    long long c = 0;
+    hid_t     a = H5Aopen(fid, "crop", H5P_DEFAULT);
+    if (a >= 0 && H5Aread(a, H5T_NATIVE_LLONG, &c) >= 0) t->crop = (int)c;
+    if (a >= 0) H5Aclose(a);
   }
-  PetscCall(PetscFree(inputs));
   PetscFunctionReturn(0);
 }
 
@@ -131,10 +101,12 @@ static PetscErrorCode tsc_run(prc_ctx *ctx)
   PetscCall(prc_model_output_width(m, &K));
   PetscCheck(cls < K, ctx->comm, PETSC_ERR_ARG_OUTOFRANGE, "-tsc_class %d: '%s' has %d classes", cls, mp, K);
   /* leakage: the end of the training information */
-  double ie = -INFINITY;
-  char   tscale[64];
-  int    tcrop, nfiles;
-  PetscCall(training_info(ctx, mp, &ie, tscale, sizeof tscale, &tcrop, &nfiles));
+  double    ie = -INFINITY;
+  int       nfiles;
+  tsc_train tt = {"", 0};
+  PetscCall(prc_fc_training_info(ctx, mp, "thermal-samples", NULL, NULL, "tsc_info_end", tsc_trainset, &tt, &ie, &nfiles));
+  const char *tscale = tt.scale;
+  const int   tcrop  = tt.crop;
   if (!strcmp(ies, "auto"))
     PetscCheck(nfiles > 0, ctx->comm, PETSC_ERR_ARG_WRONGSTATE,
                "'%s': none of its training inputs (provenance) is a readable thermal-samples file, so the end of its training information is "
