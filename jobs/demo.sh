@@ -38,9 +38,21 @@ run thermal_score thermal-score -options_file inputs/thermal_score_demo.opts -ts
   -out_dir "$out/thermal_score"
 run thermal_score_eval evaluate -eval_input "$out/thermal_score/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 5 \
   -eval_thresholds 0.5,0.8 -eval_bootstrap 200 -out_dir "$out/thermal_score_eval"
+# the deep EM model for the study (docs/EM.md "On the study grid"): msrcnn trained on the demo network's label windows
+# ending by 2011-06-30, then every window of the period scored per cell and week (em-score) and evaluated
+run em_score_train_windows em-samples -options_file inputs/em_labels_demo.opts -em_input "$out/synth/stations.h5" -em_catalog "$out/synth/catalog.h5" \
+  -em_end 2011-06-30 -em_png false -out_dir "$out/em_score_train_windows"
+run em_score_train train -train_model inputs/models/msrcnn.model -train_data "$out/em_score_train_windows/trainset.h5" \
+  -train_val "$out/em_score_train_windows/valset.h5" -train_epochs 10 -train_resume false -out_dir "$out/em_score_train"
+run em_score_windows em-samples -options_file inputs/em_labels_demo.opts -em_input "$out/synth/stations.h5" -em_catalog "$out/synth/catalog.h5" \
+  -em_val_fraction 0 -em_png false -out_dir "$out/em_score_windows"
+run em_score em-score -options_file inputs/em_score_demo.opts -emsc_model "$out/em_score_train/model.h5" -emsc_data "$out/em_score_windows/trainset.h5" \
+  -emsc_stations "$out/synth/stations.h5" -out_dir "$out/em_score"
+run em_score_eval evaluate -eval_input "$out/em_score/forecast.h5" -eval_catalog "$out/synth/catalog.h5" -eval_mmin 3.5 \
+  -eval_thresholds 0.5,0.9 -eval_bootstrap 200 -out_dir "$out/em_score_eval"
 run indicators indicators -options_file inputs/indicators_demo.opts -ind_catalog "$out/synth/catalog.h5" -out_dir "$out/indicators"
 run study study -options_file inputs/study_demo.opts -study_input "$out/indicators/indicators.h5" \
-  -study_external "rst=$out/rst_forecast/forecast.h5,drsn=$out/thermal_score/forecast.h5" -out_dir "$out/study"
+  -study_external "rst=$out/rst_forecast/forecast.h5,drsn=$out/thermal_score/forecast.h5,em=$out/em_score/forecast.h5" -out_dir "$out/study"
 run cluster cluster -options_file inputs/cluster_demo.opts -cluster_catalog "$out/synth/catalog.h5" -out_dir "$out/cluster"
 run train train -options_file inputs/train_demo.opts -out_dir "$out/train" -train_resume false
 # event detection (paper 004): synthetic records with the clustered catalog's events, windows, ConvNetQuake, sliding detection
@@ -79,7 +91,7 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), version $(bin/precursor -version | awk '{print $2}'), $np MPI ranks, deck \`inputs/demo.opts\`."
   echo "Data layout: docs/DATA_MODEL.md. Each stage's full console output is in \`<stage>.log\`."
-  for s in selftest synth vmd rst rst_forecast rst_forecast_eval thermal_score_samples thermal_score_train thermal_score thermal_score_eval indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
+  for s in selftest synth vmd rst rst_forecast rst_forecast_eval thermal_score_samples thermal_score_train thermal_score thermal_score_eval em_score_train em_score em_score_eval indicators study cluster train synth_waves synth_waves_test windows train_detect detect em em_online; do
     echo
     echo "## $s"
     echo
@@ -114,6 +126,6 @@ OUT="$out/thermal" NP="$np" CATALOG_CSV="$tf_cat" RES_KM=32 SIZE=11 EPOCHS=8 DAY
   sed -e 's/^# /### /' -e 's/^## /### /' -e 's/^### \(Table\|All\|Paper\)/#### \1/' -e 's#](\([a-z_0-9N]*\.png\))#](thermal/forecast/\1)#g' "$out/thermal/forecast/THERMAL_FORECAST.md"
 } >"$out/REPORT.md"
 echo "== outputs:"
-ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/thermal_score "$out"/thermal_score_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
+ls -l "$out"/selftest "$out"/synth "$out"/vmd "$out"/rst "$out"/rst_forecast "$out"/rst_forecast_eval "$out"/thermal_score "$out"/thermal_score_eval "$out"/em_score "$out"/em_score_eval "$out"/indicators "$out"/study "$out"/cluster "$out"/train \
   "$out"/synth_waves "$out"/windows "$out"/train_detect "$out"/detect "$out"/em "$out"/em_online "$out"/em_fusion "$out"/thermal/forecast "$out"/thermal/gan_main/N5/eq
 echo "== report: $out/REPORT.md (summaries and pictures); data: $out/*/*.h5 (layout: docs/DATA_MODEL.md)"
