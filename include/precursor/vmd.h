@@ -52,7 +52,10 @@ typedef struct {
 
 /* FFTW plans and buffers for one mirrored length at a time; re-planned (FFTW_ESTIMATE:
  * deterministic, so results do not depend on which rank or order records are processed)
- * when a record of another length comes. Reuse one context for all records of a rank. */
+ * when a record of another length comes. Also keeps the work arrays of the modes and the
+ * residual (16 (K+1) (n+1) bytes for the largest K and n so far) between calls, so repeated
+ * decompositions (adaptive K, many records) do not allocate and fault in fresh pages each time.
+ * Reuse one context for all records of a rank. */
 typedef struct prc_vmd_ctx prc_vmd_ctx;
 
 /* New context (no plans yet). NULL + prc_lasterr() on failure. */
@@ -68,12 +71,13 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
  * modes rebuilt by Hermitian extension): the unit test's reference. Small n only. */
 int prc_vmd_ref(const double *f, int64_t n, const prc_vmd_params *p, double *u, prc_vmd_info *info);
 
-/* The ADMM mode update of prc_vmd on nb bins of a half spectrum (for the distributed variant,
- * src/par/vmd_dist.c): u (this mode) and R (residual f^ + lambda/2 - sum_i u_i) hold nb
- * interleaved (re, im) pairs of the global bins off .. off+nb-1 at w_j = j/M; u <- (R + u) /
- * (1 + a2 (w - ok)^2), R updated to match. sums: |u_new - u|^2, |u|^2, sum w|u_new|^2,
- * |u_new|^2 over these bins. */
-void prc_vmd_mode_update(double *u, double *R, int64_t nb, int64_t off, int64_t M, double a2, double ok, double sums[4]);
+/* One ADMM sweep of prc_vmd (all K modes, Gauss-Seidel in k) on nb bins of a half spectrum
+ * (also for the distributed variant, src/par/vmd_dist.c): U holds the K modes, mode k at
+ * U + 2*k*nb, and R the residual f^ + lambda/2 - sum_i u_i, each nb interleaved (re, im) pairs
+ * of the global bins off .. off+nb-1 at w_j = j/M; u_k <- (R + u_k) / (1 + a2 (w - om[k])^2)
+ * for k = 0..K-1 in turn, R updated to match. s[3k..3k+2]: |u_k^new - u_k|^2,
+ * sum w|u_k^new|^2, |u_k^new|^2 over these bins (3K doubles). */
+void prc_vmd_sweep(double *U, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s);
 /* Mirror extension of f[0..n) to m[0..2n) (the convention above). */
 void prc_vmd_mirror(const double *f, int64_t n, double *m);
 /* Initial centre frequencies of p for mirrored length M (the convention above). */

@@ -66,19 +66,20 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
   overlap_counts(b0[rank], b1[rank], a0, a1, P, rc, rd);
   PetscCallMPI(MPI_Alltoallv(out, sc, sd, MPI_DOUBLE, R, rc, rd, MPI_DOUBLE, comm));
 
-  double om[PRC_VMD_KMAX];
+  double om[PRC_VMD_KMAX], en[PRC_VMD_KMAX] = {0}; /* en: |u_k|^2 of the last iteration (0: u = 0) */
   prc_vmd_init_omega(p, M, om);
   const double a2 = 2 * p->alpha;
   int          it = 0, conv = 0;
   double       diff = INFINITY;
   while (it < p->max_iter) {
+    double s[3 * PRC_VMD_KMAX]; /* mode k's update uses only omega_k: one sweep, one reduction */
+    prc_vmd_sweep(U, R, nb, off, M, K, a2, om, s);
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s, 3 * K, MPI_DOUBLE, MPI_SUM, comm));
     diff = 0;
     for (int k = 0; k < K; k++) {
-      double s[4];
-      prc_vmd_mode_update(U + 2 * k * nb, R, nb, off, M, a2, om[k], s);
-      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s, 4, MPI_DOUBLE, MPI_SUM, comm));
-      diff += s[1] > 0 ? s[0] / s[1] : (s[0] > 0 ? INFINITY : 0);
-      if (!(p->dc && k == 0) && s[3] > 0) om[k] = s[2] / s[3];
+      diff += en[k] > 0 ? s[3 * k] / en[k] : (s[3 * k] > 0 ? INFINITY : 0);
+      if (!(p->dc && k == 0) && s[3 * k + 2] > 0) om[k] = s[3 * k + 1] / s[3 * k + 2];
+      en[k] = s[3 * k + 2];
     }
     if (p->tau > 0)
       for (int64_t j = 0; j < 2 * nb; j++) {

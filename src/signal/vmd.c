@@ -15,6 +15,8 @@ struct prc_vmd_ctx {
   double       *r;
   fftw_complex *c;
   fftw_plan     r2c, c2r;
+  double       *UR;     /* work: the modes and the residual of prc_vmd */
+  size_t        ur_cap; /* doubles in UR */
 };
 
 prc_vmd_ctx *prc_vmd_ctx_create(void)
@@ -36,6 +38,7 @@ void prc_vmd_ctx_destroy(prc_vmd_ctx *c)
 {
   if (!c) return;
   ctx_clear(c);
+  fftw_free(c->UR);
   free(c);
 }
 
@@ -58,6 +61,17 @@ static int ctx_plan(prc_vmd_ctx *c, int64_t M)
   }
   c->M = M;
   return 0;
+}
+
+/* Work array of at least m doubles (contents undefined; FFTW-aligned, so every complex array
+ * in it, at an even offset, can be a new-array argument of the plans). */
+static double *ctx_work(prc_vmd_ctx *c, size_t m)
+{
+  if (c->ur_cap < m) {
+    fftw_free(c->UR);
+    c->UR = fftw_alloc_real(m), c->ur_cap = c->UR ? m : 0;
+  }
+  return c->UR;
 }
 
 int prc_vmd_check(const prc_vmd_params *p)
@@ -129,47 +143,71 @@ static void fill_info(prc_vmd_info *info, int K, int it, int conv, double diff, 
   for (int k = 0; k < K; k++) info->omega[k] = om[ord[k]];
 }
 
-/* One Gauss-Seidel mode update over the half spectrum (the hot loop; docs/VMD.md "Speed").
- * u and R are interleaved (re, im) pairs; R = f^ + lambda/2 - sum_i u_i is the residual, so
- * f^ - others + lambda/2 = R + u_k and after the update R <- R + u_k - u_k^new (2 arrays read
- * and written per bin instead of 5 read). w_j = j/M is computed, not loaded; 1/(1 + 2a(w-w_k)^2)
- * once per bin; the four sums are split over 4 lanes so the loop vectorises without
- * reassociation flags. Returns the sums dn = |u^new - u|^2, on = |u|^2, num = sum w|u^new|^2,
- * den = sum |u^new|^2. */
-__attribute__((target_clones("avx2", "default"))) static void mode_update(double *restrict u, double *restrict R, int64_t H, int64_t off, double invM, double a2,
-                        double ok, double sums[4])
+/* One ADMM sweep: the Gauss-Seidel update of all K modes over the half spectrum (the hot loop;
+ * docs/VMD.md "Speed"). u and R are interleaved (re, im) pairs; R = f^ + lambda/2 - sum_i u_i is
+ * the residual, so f^ - others + lambda/2 = R + u_k and after the update R <- R + u_k - u_k^new.
+ * Mode k's update uses only omega_k of the previous iteration, so the K updates of a bin can run
+ * one after another while its R is in cache: blocks of VMD_BLOCK bins outer, modes inner, the
+ * same operations per bin and mode in the same order as K separate passes (bitwise the same
+ * result, 2 + 2K instead of 4K array passes per iteration). w_j = j/M is computed, not loaded;
+ * g = 1/(1 + 2a(w-w_k)^2) once per bin and mode. Each sum is split over 4 lanes by bin (bin j
+ * in lane j mod 4, the last H mod 4 bins in lane 0; lanes combined (0+1)+(2+3)); the vector
+ * code below keeps that order with lanes holding bins (j, j+2, j+1, j+3): pair sums of
+ * interleaved (re, im) vectors come out in that order. Sums per mode k: s[3k] = |u^new - u|^2,
+ * s[3k+1] = sum w|u^new|^2, s[3k+2] = |u^new|^2 (|u|^2 of the next iteration's criterion). */
+#define VMD_BLOCK 256 /* bins: R's block (4 KB) stays in L1 over the K modes */
+typedef double v4d __attribute__((vector_size(32)));
+#define V4_LOAD(v, p)   memcpy(&(v), (p), sizeof(v4d))
+#define V4_STORE(p, v)  memcpy((p), &(v), sizeof(v4d))
+/* (a0+a1, b0+b1, a2+a3, b2+b3): |z|^2 of the bins (j, j+2, j+1, j+3) of a = z_j z_j+1, b = z_j+2 z_j+3 */
+#define V4_PAIRSUM(a, b) (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
+
+/* Bins [0, nb) of one mode (nb a multiple of 4; j0 the global index of bin 0); acc: the lane
+ * sums dn, num, den. */
+static inline __attribute__((always_inline)) void mode_block(double *restrict u, double *restrict R, int64_t nb, double j0, double invM,
+                                                             double a2, double ok, v4d acc[3])
 {
-  double dn[4] = {0}, on[4] = {0}, nm[4] = {0}, dd[4] = {0};
-  int64_t j = 0;
-  for (; j + 4 <= H; j += 4)
-    for (int l = 0; l < 4; l++) {
-      int64_t q = j + l;
-      double  wq = (double)(q + off) * invM, d = wq - ok, g = 1 / (1 + a2 * d * d);
-      double  ur = u[2 * q], ui = u[2 * q + 1], rr = R[2 * q] + ur, ri = R[2 * q + 1] + ui;
-      double  nr = rr * g, ni = ri * g, er = nr - ur, ei = ni - ui, p2 = nr * nr + ni * ni;
-      dn[l] += er * er + ei * ei, on[l] += ur * ur + ui * ui;
-      nm[l] += wq * p2, dd[l] += p2;
-      u[2 * q] = nr, u[2 * q + 1] = ni;
-      R[2 * q] = rr - nr, R[2 * q + 1] = ri - ni;
-    }
-  for (; j < H; j++) {
-    double wj = (double)(j + off) * invM, d = wj - ok, g = 1 / (1 + a2 * d * d);
-    double ur = u[2 * j], ui = u[2 * j + 1], rr = R[2 * j] + ur, ri = R[2 * j + 1] + ui;
-    double nr = rr * g, ni = ri * g, er = nr - ur, ei = ni - ui, p2 = nr * nr + ni * ni;
-    dn[0] += er * er + ei * ei, on[0] += ur * ur + ui * ui;
-    nm[0] += wj * p2, dd[0] += p2;
-    u[2 * j] = nr, u[2 * j + 1] = ni;
-    R[2 * j] = rr - nr, R[2 * j + 1] = ri - ni;
+  v4d jv = j0 + (v4d){0, 2, 1, 3}, dn = acc[0], nm = acc[1], dd = acc[2];
+  for (int64_t q = 0; q < 2 * nb; q += 8, jv += 4) {
+    v4d w = jv * invM, d = w - ok, g = 1 / (1 + a2 * d * d), ua, ub, ra, rb;
+    v4d ga = __builtin_shufflevector(g, g, 0, 0, 2, 2), gb = __builtin_shufflevector(g, g, 1, 1, 3, 3);
+    V4_LOAD(ua, u + q), V4_LOAD(ub, u + q + 4), V4_LOAD(ra, R + q), V4_LOAD(rb, R + q + 4);
+    ra += ua, rb += ub;
+    v4d na = ra * ga, nb2 = rb * gb, ea = na - ua, eb = nb2 - ub, p2 = V4_PAIRSUM(na * na, nb2 * nb2);
+    ra -= na, rb -= nb2;
+    V4_STORE(u + q, na), V4_STORE(u + q + 4, nb2), V4_STORE(R + q, ra), V4_STORE(R + q + 4, rb);
+    dn += V4_PAIRSUM(ea * ea, eb * eb), nm += w * p2, dd += p2;
   }
-  sums[0] = (dn[0] + dn[1]) + (dn[2] + dn[3]);
-  sums[1] = (on[0] + on[1]) + (on[2] + on[3]);
-  sums[2] = (nm[0] + nm[1]) + (nm[2] + nm[3]);
-  sums[3] = (dd[0] + dd[1]) + (dd[2] + dd[3]);
+  acc[0] = dn, acc[1] = nm, acc[2] = dd;
 }
 
-void prc_vmd_mode_update(double *u, double *R, int64_t nb, int64_t off, int64_t M, double a2, double ok, double sums[4])
+__attribute__((target_clones("avx2", "default"))) static void sweep(double *restrict U, double *restrict R, int64_t H, int64_t off,
+                                                                    double invM, int K, double a2, const double *om, double *s)
 {
-  mode_update(u, R, nb, off, 1.0 / (double)M, a2, ok, sums);
+  v4d     acc[PRC_VMD_KMAX][3];
+  int64_t H4 = H - H % 4;
+  memset(acc, 0, sizeof acc);
+  for (int64_t b = 0; b < H4; b += VMD_BLOCK) {
+    int64_t nb = H4 - b < VMD_BLOCK ? H4 - b : VMD_BLOCK;
+    for (int k = 0; k < K; k++) mode_block(U + 2 * (k * H + b), R + 2 * b, nb, (double)(off + b), invM, a2, om[k], acc[k]);
+  }
+  for (int k = 0; k < K; k++) {
+    double *u = U + 2 * k * H;
+    for (int64_t j = H4; j < H; j++) { /* the last H mod 4 bins, lane 0 */
+      double wj = (double)(j + off) * invM, d = wj - om[k], g = 1 / (1 + a2 * d * d);
+      double ur = u[2 * j], ui = u[2 * j + 1], rr = R[2 * j] + ur, ri = R[2 * j + 1] + ui;
+      double nr = rr * g, ni = ri * g, er = nr - ur, ei = ni - ui, p2 = nr * nr + ni * ni;
+      acc[k][0][0] += er * er + ei * ei, acc[k][1][0] += wj * p2, acc[k][2][0] += p2;
+      u[2 * j] = nr, u[2 * j + 1] = ni;
+      R[2 * j] = rr - nr, R[2 * j + 1] = ri - ni;
+    }
+    for (int i = 0; i < 3; i++) s[3 * k + i] = (acc[k][i][0] + acc[k][i][2]) + (acc[k][i][1] + acc[k][i][3]); /* lanes hold j, j+2, j+1, j+3 */
+  }
+}
+
+void prc_vmd_sweep(double *U, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s)
+{
+  sweep(U, R, nb, off, 1.0 / (double)M, K, a2, om, s);
 }
 
 void prc_vmd_mirror(const double *f, int64_t n, double *m) { mirror(f, n, m); }
@@ -181,29 +219,31 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
   const int64_t M = 2 * n, H = n + 1, h = n / 2;
   const int     K = p->K;
   if (ctx_plan(c, M)) return 1;
-  /* lam: lambda (only with tau > 0), R: residual f^ + lambda/2 - sum u, U: modes */
-  double *lam = p->tau > 0 ? calloc((size_t)(2 * H), sizeof *lam) : NULL, *U = calloc((size_t)(2 * K * H), sizeof *U),
-         *R = malloc((size_t)(2 * H) * sizeof *R);
-  if ((p->tau > 0 && !lam) || !U || !R) {
-    free(lam), free(U), free(R);
+  /* U: modes, R: residual f^ + lambda/2 - sum u (in the context's work array), lam: lambda
+     (only with tau > 0) */
+  double *U = ctx_work(c, (size_t)(2 * (K + 1) * H)), *lam = p->tau > 0 ? calloc((size_t)(2 * H), sizeof *lam) : NULL;
+  if ((p->tau > 0 && !lam) || !U) {
+    free(lam);
     return prc_seterr("vmd: out of memory for %d modes of %lld samples", K, (long long)n);
   }
+  double *R = U + 2 * K * H;
+  memset(U, 0, (size_t)(2 * K * H) * sizeof *U);
   mirror(f, n, c->r);
-  fftw_execute(c->r2c);
-  memcpy(R, c->c, (size_t)H * sizeof(fftw_complex));
-  double om[PRC_VMD_KMAX];
+  fftw_execute_dft_r2c(c->r2c, c->r, (fftw_complex *)R);
+  double om[PRC_VMD_KMAX], en[PRC_VMD_KMAX] = {0}; /* en: |u_k|^2 of the last iteration (0: u = 0) */
   init_omega(p, M, om);
 
-  const double a2 = 2 * p->alpha, invM = 1.0 / (double)M;
+  const double a2 = 2 * p->alpha;
   int          it = 0, conv = 0;
   double       diff = INFINITY;
   while (it < p->max_iter) {
+    double s[3 * PRC_VMD_KMAX];
+    sweep(U, R, H, 0, 1.0 / (double)M, K, a2, om, s);
     diff = 0;
     for (int k = 0; k < K; k++) {
-      double s[4];
-      mode_update(U + 2 * k * H, R, H, 0, invM, a2, om[k], s);
-      diff += s[1] > 0 ? s[0] / s[1] : (s[0] > 0 ? INFINITY : 0);
-      if (!(p->dc && k == 0) && s[3] > 0) om[k] = s[2] / s[3];
+      diff += en[k] > 0 ? s[3 * k] / en[k] : (s[3 * k] > 0 ? INFINITY : 0);
+      if (!(p->dc && k == 0) && s[3 * k + 2] > 0) om[k] = s[3 * k + 1] / s[3 * k + 2];
+      en[k] = s[3 * k + 2];
     }
     if (p->tau > 0) /* lambda += tau (f^ - sum u), with f^ - sum u = R - lambda/2; R follows lambda/2 */
       for (int64_t j = 0; j < 2 * H; j++) {
@@ -218,13 +258,12 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
   }
   int ord[PRC_VMD_KMAX];
   sort_order(om, K, ord);
-  for (int k = 0; k < K; k++) {
-    memcpy(c->c, U + 2 * ord[k] * H, (size_t)H * sizeof(fftw_complex));
-    fftw_execute(c->c2r);
+  for (int k = 0; k < K; k++) { /* c2r from the mode itself (it destroys its input: U is done) */
+    fftw_execute_dft_c2r(c->c2r, (fftw_complex *)(U + 2 * ord[k] * H), c->r);
     for (int64_t i = 0; i < n; i++) u[k * n + i] = c->r[h + i] / (double)M;
   }
   fill_info(info, K, it, conv, diff, om, ord);
-  free(lam), free(U), free(R);
+  free(lam);
   return 0;
 }
 
