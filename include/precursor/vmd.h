@@ -8,7 +8,11 @@
  *    reference MATLAB code's extension; for odd n it keeps M even and returns n samples);
  *  - one-sided spectrum: the bins j = 0..M/2 of the real DFT, at frequency w_j = j/M
  *    cycles per sample (0 .. 0.5, Nyquist included); the modes are real signals whose
- *    positive-frequency halves are the u_k(w_j);
+ *    positive-frequency halves are the u_k(w_j). The kernels compute this exactly in its
+ *    real form: the DFT of the mirror extension is a fixed unit phase per bin times the
+ *    record's cosine coefficients c_j (DCT-II, j = 0..n-1; bin n is exactly 0), every update
+ *    below keeps that phase, so they iterate on real c_j, a_kj with |u_k(w_j)| = |a_kj|
+ *    (docs/VMD.md "Real form");
  *  - ADMM (Gauss-Seidel over k, k ascending):
  *      u_k(w) <- (f(w) - sum_{i<k} u_i^{n+1}(w) - sum_{i>k} u_i^n(w) + lambda(w)/2)
  *                / (1 + 2 alpha (w - w_k)^2)
@@ -20,8 +24,8 @@
  *  - alpha multiplies 2 (w - w_k)^2 with w in cycles/sample as in the paper's update
  *    (the MATLAB code and vmdpy use 1 + alpha (w - w_k)^2: their alpha = 2 x ours);
  *  - the modes are returned sorted by final centre frequency (ascending, stable).
- * Memory: O(K M) — the current modes (updated in place) and one scratch mode, never the
- * iteration history. */
+ * Memory: O(K n) — the current modes (updated in place, n doubles each) and the residual,
+ * never the iteration history. */
 #ifndef PRECURSOR_VMD_H
 #define PRECURSOR_VMD_H
 
@@ -50,10 +54,10 @@ typedef struct {
   double omega[PRC_VMD_KMAX]; /* centre frequencies, cycles/sample, ascending */
 } prc_vmd_info;
 
-/* FFTW plans and buffers for one mirrored length at a time; re-planned (FFTW_ESTIMATE:
+/* FFTW plans and buffers for one record length at a time; re-planned (FFTW_ESTIMATE:
  * deterministic, so results do not depend on which rank or order records are processed)
  * when a record of another length comes. Also keeps the work arrays of the modes and the
- * residual (16 (K+1) (n+1) bytes for the largest K and n so far) between calls, so repeated
+ * residual (8 (K+1) n bytes for the largest K and n so far) between calls, so repeated
  * decompositions (adaptive K, many records) do not allocate and fault in fresh pages each time.
  * Reuse one context for all records of a rank. */
 typedef struct prc_vmd_ctx prc_vmd_ctx;
@@ -71,13 +75,13 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
  * modes rebuilt by Hermitian extension): the unit test's reference. Small n only. */
 int prc_vmd_ref(const double *f, int64_t n, const prc_vmd_params *p, double *u, prc_vmd_info *info);
 
-/* One ADMM sweep of prc_vmd (all K modes, Gauss-Seidel in k) on nb bins of a half spectrum
- * (also for the distributed variant, src/par/vmd_dist.c): U holds the K modes, mode k at
- * U + 2*k*nb, and R the residual f^ + lambda/2 - sum_i u_i, each nb interleaved (re, im) pairs
- * of the global bins off .. off+nb-1 at w_j = j/M; u_k <- (R + u_k) / (1 + a2 (w - om[k])^2)
- * for k = 0..K-1 in turn, R updated to match. s[3k..3k+2]: |u_k^new - u_k|^2,
- * sum w|u_k^new|^2, |u_k^new|^2 over these bins (3K doubles). */
-void prc_vmd_sweep(double *U, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s);
+/* One ADMM sweep of prc_vmd (all K modes, Gauss-Seidel in k) on nb real half-spectrum bins
+ * (the record's cosine coefficients, see prc_vmd; also for the distributed variant,
+ * src/par/vmd_dist.c): mode k at U + k*ld, R the residual c + lambda/2 - sum_i a_i, each nb
+ * doubles of the global bins off .. off+nb-1 at w_j = j/M; a_k <- (R + a_k) / (1 + a2 (w - om[k])^2)
+ * for k = 0..K-1 in turn, R updated to match. s[3k..3k+2]: |a_k^new - a_k|^2,
+ * sum w|a_k^new|^2, |a_k^new|^2 over these bins (3K doubles). */
+void prc_vmd_sweep(double *U, int64_t ld, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s);
 /* Mirror extension of f[0..n) to m[0..2n) (the convention above). */
 void prc_vmd_mirror(const double *f, int64_t n, double *m);
 /* Initial centre frequencies of p for mirrored length M (the convention above). */

@@ -1,11 +1,12 @@
 /* precursor/vmd_dist.h — VMD of one very long record with distributed FFTs (parallel layer;
- * docs/VMD.md "One long record over ranks"). The same algorithm and conventions as prc_vmd
- * (include/precursor/vmd.h): the mirrored record (length M = 2n) is transformed by a
- * FFTW-MPI complex DFT (prc_fftd), the one-sided bins 0..n are redistributed evenly over the
- * ranks (once), every rank updates the modes on its bins, and the sums of the centre
- * frequency and convergence criterion are reduced globally (one MPI_Allreduce of 4 doubles
- * per mode per iteration). The modes are brought back with K backward DFTs. Results equal
- * prc_vmd's up to rounding (sums in another order; tests/mpi/test_vmd_dist.c). */
+ * docs/VMD.md "One long record over ranks"). The same algorithm, conventions and real form as
+ * prc_vmd (include/precursor/vmd.h): the record's cosine coefficients come from one FFTW-MPI
+ * complex DFT of length n (prc_fftd, Makhoul's order), the n bins are redistributed evenly over
+ * the ranks (once), every rank updates the modes on its bins, and the sums of the centre
+ * frequencies and the convergence criterion are reduced globally (one MPI_Allreduce of 3K
+ * doubles per iteration). The modes are brought back with K backward DFTs and moved to even
+ * sample slices. Results equal prc_vmd's up to rounding (other FFT algorithm, sums in another
+ * order; tests/mpi/test_vmd_dist.c). */
 #ifndef PRECURSOR_VMD_DIST_H
 #define PRECURSOR_VMD_DIST_H
 
@@ -15,8 +16,7 @@
 
 /* Decompose f[0..n) (the whole record, read on every rank; n >= 2, finite) into p->K modes.
  * On return this rank holds samples [*i0, *i0 + *ni) of every mode: (*u)[k * *ni + i]
- * (PetscMalloc'ed, free with PetscFree; ranges in rank order, together 0..n, some may be
- * empty), sorted by centre frequency as prc_vmd. info (same on every rank) may be NULL;
+ * (PetscMalloc'ed, free with PetscFree; *i0 = n*rank/size, *ni = n*(rank+1)/size - *i0), sorted by centre frequency as prc_vmd. info (same on every rank) may be NULL;
  * mem_bytes (may be NULL): the largest over ranks of the bytes this call allocated on a rank.
  * Collective on comm. */
 PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc_vmd_params *p, int64_t *i0, int64_t *ni,

@@ -6,17 +6,37 @@
 #include "precursor/fft_dist.h"
 #include "precursor/vmd_dist.h"
 
-/* Counts/displacements (in doubles, 2 per bin) to move global bins between two block
- * layouts: this rank holds [a0, a1) in layout A and every rank r [b0[r], b1[r]) in layout B. */
+/* Counts/displacements (doubles, one per bin) to move global bins between two block layouts:
+ * this rank holds [a0, a1) in layout A and every rank r [b0[r], b1[r]) in layout B. */
 static void overlap_counts(int64_t a0, int64_t a1, const int64_t *b0, const int64_t *b1, int P, int *cnt, int *dsp)
 {
   for (int r = 0; r < P; r++) {
     int64_t lo = a0 > b0[r] ? a0 : b0[r], hi = a1 < b1[r] ? a1 : b1[r];
-    cnt[r] = hi > lo ? (int)(2 * (hi - lo)) : 0;
-    dsp[r] = hi > lo ? (int)(2 * (lo - a0)) : 0;
+    cnt[r] = hi > lo ? (int)(hi - lo) : 0;
+    dsp[r] = hi > lo ? (int)(lo - a0) : 0;
   }
 }
 
+/* Makhoul's order (vmd.c): v_t = f[i(t)], i(t) = 2t for t < ceil(n/2), 2(n-1-t)+1 above. */
+static int64_t sample_of(int64_t t, int64_t n) { return t < (n + 1) / 2 ? 2 * t : 2 * (n - 1 - t) + 1; }
+
+/* The indices t in [ts, te) whose samples i(t) lie in [s0, s1): two intervals, the even
+ * samples' t in [e0, e1) and the odd ones' in [o0, o1), both in increasing t. */
+static void t_ranges(int64_t ts, int64_t te, int64_t s0, int64_t s1, int64_t n, int64_t r[4])
+{
+  int64_t e0 = (s0 + 1) / 2, e1 = (s1 + 1) / 2, o0 = n - s1 / 2, o1 = n - s0 / 2;
+  r[0] = e0 > ts ? e0 : ts, r[1] = e1 < te ? e1 : te;
+  r[2] = o0 > ts ? o0 : ts, r[3] = o1 < te ? o1 : te;
+  if (r[1] < r[0]) r[1] = r[0];
+  if (r[3] < r[2]) r[3] = r[2];
+}
+
+/* The real form of prc_vmd (vmd.c, docs/VMD.md "Real form") over ranks: the cosine coefficients
+ * c_k = 2 Re(e^{-i pi k/2n} V_k) of the record, V = the FFTW-MPI complex DFT of length n of v
+ * (Makhoul's order; the imaginary input is 0), computed on FFTW's out slab and redistributed
+ * evenly (one MPI_Alltoallv); the sweep on each rank's bins with one MPI_Allreduce of 3K sums
+ * per iteration; each mode back by x_k = b_k e^{i pi k/2n} (b_0 = a_0, b_k = 2 a_k) and a
+ * backward DFT (Re x_t = REDFT01(a)_{i(t)}), its samples moved to the even sample slices. */
 PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc_vmd_params *p, int64_t *i0, int64_t *ni,
                             double **u, prc_vmd_info *info, double *mem_bytes)
 {
@@ -29,40 +49,39 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
     PetscCheck(isfinite(f[i]), comm, PETSC_ERR_ARG_WRONG, "vmd_dist: sample %lld is %g, expected finite values (split records at gaps)", (long long)i, f[i]);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  const int64_t M = 2 * n, H = n + 1, h = n / 2;
+  const int64_t M = 2 * n;
   const int     K = p->K, P = size;
-  PetscCheck(H * 2 / P < 2147483647, comm, PETSC_ERR_SUP, "vmd_dist: %lld bins too many for %d ranks (int counts)", (long long)H, P);
-  PetscCall(prc_fftd_create(comm, (ptrdiff_t)M, FFTW_ESTIMATE, &F));
-  /* mirrored record into the in slab */
+  PetscCheck(n / P < 2147483647, comm, PETSC_ERR_SUP, "vmd_dist: %lld bins too many for %d ranks (int counts)", (long long)n, P);
+  PetscCall(prc_fftd_create(comm, (ptrdiff_t)n, FFTW_ESTIMATE, &F));
   const int64_t is = F->local_i_start, nis = F->local_ni, os = F->local_o_start, nos = F->local_no;
-  double       *in = (double *)F->in, *out = (double *)F->out;
-  for (int64_t q = 0; q < nis; q++) {
-    int64_t m = is + q;
-    double  v = m < h ? f[h - 1 - m] : m < h + n ? f[m - h] : f[n - 1 - (m - h - n)];
-    in[2 * q] = v, in[2 * q + 1] = 0;
-  }
+  double       *in = (double *)F->in, *out = (double *)F->out; /* (re, im) pairs */
+  for (int64_t q = 0; q < nis; q++) in[2 * q] = f[sample_of(is + q, n)], in[2 * q + 1] = 0;
   PetscCall(prc_fftd_forward(F));
-  /* layouts: A = this rank's out bins below H; B = bins 0..H-1 evenly */
+  const double ph = M_PI / (2.0 * (double)n);
+  for (int64_t q = 0; q < nos; q++) { /* c_k, packed into the first nos doubles of out */
+    double t = ph * (double)(os + q), vr = out[2 * q], vi = out[2 * q + 1];
+    out[q] = 2 * (cos(t) * vr + sin(t) * vi);
+  }
+  /* layouts: A = FFTW's out slab [os, os + nos); B = bins 0..n-1 evenly; S = samples evenly */
   int64_t *b0, *b1, *a0, *a1;
   int     *sc, *sd, *rc, *rd;
   PetscCall(PetscMalloc4(P, &b0, P, &b1, P, &a0, P, &a1));
   PetscCall(PetscMalloc4(P, &sc, P, &sd, P, &rc, P, &rd));
-  for (int r = 0; r < P; r++) b0[r] = H * r / P, b1[r] = H * (r + 1) / P;
-  int64_t my_a[2] = {os < H ? os : H, os + nos < H ? os + nos : H};
+  for (int r = 0; r < P; r++) b0[r] = n * r / P, b1[r] = n * (r + 1) / P;
+  int64_t *ab; /* every rank's out slab, then its in slab */
+  PetscCall(PetscMalloc1(4 * P, &ab));
   {
-    int64_t *ab;
-    PetscCall(PetscMalloc1(2 * P, &ab));
-    PetscCallMPI(MPI_Allgather(my_a, 2, MPI_INT64_T, ab, 2, MPI_INT64_T, comm));
-    for (int r = 0; r < P; r++) a0[r] = ab[2 * r], a1[r] = ab[2 * r + 1];
-    PetscCall(PetscFree(ab));
+    int64_t mine[4] = {os, os + nos, is, is + nis};
+    PetscCallMPI(MPI_Allgather(mine, 4, MPI_INT64_T, ab, 4, MPI_INT64_T, comm));
+    for (int r = 0; r < P; r++) a0[r] = ab[4 * r], a1[r] = ab[4 * r + 1];
   }
   const int64_t nb = b1[rank] - b0[rank], off = b0[rank];
   double       *R, *U, *lam = NULL;
-  PetscCall(PetscMalloc1(2 * nb + 2, &R));
-  PetscCall(PetscCalloc1(2 * K * nb + 2, &U));
-  if (p->tau > 0) PetscCall(PetscCalloc1(2 * nb + 2, &lam));
-  double mem = (double)F->alloc_local * 32 + (double)(2 * nb) * 8 * (K + 1 + (p->tau > 0)) + (double)n * 0; /* f is the caller's */
-  overlap_counts(my_a[0], my_a[1], b0, b1, P, sc, sd);
+  PetscCall(PetscMalloc1(nb + 1, &R));
+  PetscCall(PetscCalloc1(K * nb + 1, &U));
+  if (p->tau > 0) PetscCall(PetscCalloc1(nb + 1, &lam));
+  double mem = (double)F->alloc_local * 32 + (double)nb * 8 * (K + 1 + (p->tau > 0));
+  overlap_counts(os, os + nos, b0, b1, P, sc, sd);
   overlap_counts(b0[rank], b1[rank], a0, a1, P, rc, rd);
   PetscCallMPI(MPI_Alltoallv(out, sc, sd, MPI_DOUBLE, R, rc, rd, MPI_DOUBLE, comm));
 
@@ -73,7 +92,7 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
   double       diff = INFINITY;
   while (it < p->max_iter) {
     double s[3 * PRC_VMD_KMAX]; /* mode k's update uses only omega_k: one sweep, one reduction */
-    prc_vmd_sweep(U, R, nb, off, M, K, a2, om, s);
+    prc_vmd_sweep(U, nb, R, nb, off, M, K, a2, om, s);
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s, 3 * K, MPI_DOUBLE, MPI_SUM, comm));
     diff = 0;
     for (int k = 0; k < K; k++) {
@@ -82,7 +101,7 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
       en[k] = s[3 * k + 2];
     }
     if (p->tau > 0)
-      for (int64_t j = 0; j < 2 * nb; j++) {
+      for (int64_t j = 0; j < nb; j++) {
         double dl = p->tau * (R[j] - 0.5 * lam[j]);
         lam[j] += dl, R[j] += 0.5 * dl;
       }
@@ -100,30 +119,55 @@ PetscErrorCode prc_vmd_dist(MPI_Comm comm, const double *f, int64_t n, const prc
       int t = ord[b];
       ord[b] = ord[b - 1], ord[b - 1] = t;
     }
-  /* this rank's record samples: mirrored indices [is, is+nis) within [h, h+n) */
-  int64_t lo = is > h ? is : h, hi = is + nis < h + n ? is + nis : h + n;
-  *i0 = hi > lo ? lo - h : 0, *ni = hi > lo ? hi - lo : 0;
+  /* samples back: this rank's in slab (v order) -> the even sample slices S */
+  const int64_t s0 = n * rank / P, s1 = n * (rank + 1) / P;
+  *i0 = s0, *ni = s1 - s0;
+  int *tc, *td, *uc, *ud;
+  PetscCall(PetscMalloc4(P, &tc, P, &td, P, &uc, P, &ud));
+  for (int r = 0, sdp = 0, rdp = 0; r < P; r++) {
+    int64_t g[4], h[4];
+    t_ranges(is, is + nis, n * r / P, n * (r + 1) / P, n, g);       /* mine, to rank r */
+    t_ranges(ab[4 * r + 2], ab[4 * r + 3], s0, s1, n, h);           /* rank r's, to me */
+    tc[r] = (int)((g[1] - g[0]) + (g[3] - g[2])), td[r] = sdp, sdp += tc[r];
+    uc[r] = (int)((h[1] - h[0]) + (h[3] - h[2])), ud[r] = rdp, rdp += uc[r];
+  }
+  double *sbuf, *rbuf;
+  PetscCall(PetscMalloc2(nis + 1, &sbuf, *ni + 1, &rbuf));
   PetscCall(PetscMalloc1(K * *ni + 1, u));
+  mem += (double)(K * *ni) * 8 + (double)(nis + *ni) * 8;
   for (int k = 0; k < K; k++) {
     memset(out, 0, (size_t)(2 * nos) * sizeof *out);
-    PetscCallMPI(MPI_Alltoallv(U + 2 * ord[k] * nb, rc, rd, MPI_DOUBLE, out, sc, sd, MPI_DOUBLE, comm));
-    /* one-sided spectrum -> real signal: x = Re(IDFT(V)), V_0 = Re U_0, V_{M/2} = Re U_{M/2},
-       V_j = 2 U_j (0 < j < M/2), V_j = 0 above (= c2r of the half spectrum) */
-    for (int64_t q = 0; q < my_a[1] - my_a[0]; q++) {
+    PetscCallMPI(MPI_Alltoallv(U + ord[k] * nb, rc, rd, MPI_DOUBLE, out, sc, sd, MPI_DOUBLE, comm));
+    for (int64_t q = nos - 1; q >= 0; q--) { /* unpack in place from the top: out[q] -> pair 2q */
       int64_t j = os + q;
-      if (j == 0 || j == M / 2) out[2 * q + 1] = 0;
-      else out[2 * q] *= 2, out[2 * q + 1] *= 2;
+      double  b = j == 0 ? out[q] : 2 * out[q], t = ph * (double)j;
+      out[2 * q] = b * cos(t), out[2 * q + 1] = b * sin(t);
     }
     PetscCall(prc_fftd_backward(F));
-    for (int64_t i = 0; i < *ni; i++) (*u)[k * *ni + i] = in[2 * (h + *i0 + i - is)] / (double)M;
+    for (int r = 0, w = 0; r < P; r++) { /* pack in increasing t per destination: even, then odd */
+      int64_t g[4];
+      t_ranges(is, is + nis, n * r / P, n * (r + 1) / P, n, g);
+      for (int64_t t = g[0]; t < g[1]; t++) sbuf[w++] = in[2 * (t - is)];
+      for (int64_t t = g[2]; t < g[3]; t++) sbuf[w++] = in[2 * (t - is)];
+    }
+    PetscCallMPI(MPI_Alltoallv(sbuf, tc, td, MPI_DOUBLE, rbuf, uc, ud, MPI_DOUBLE, comm));
+    double *uk = *u + k * *ni;
+    for (int r = 0, w = 0; r < P; r++) {
+      int64_t h[4];
+      t_ranges(ab[4 * r + 2], ab[4 * r + 3], s0, s1, n, h);
+      for (int64_t t = h[0]; t < h[1]; t++) uk[sample_of(t, n) - s0] = rbuf[w++] / (double)M;
+      for (int64_t t = h[2]; t < h[3]; t++) uk[sample_of(t, n) - s0] = rbuf[w++] / (double)M;
+    }
   }
   if (info) {
     memset(info, 0, sizeof *info);
     info->K = K, info->iterations = it, info->converged = conv, info->diff = diff;
     for (int k = 0; k < K; k++) info->omega[k] = om[ord[k]];
   }
-  mem += (double)(K * *ni) * 8;
   if (mem_bytes) PetscCallMPI(MPI_Allreduce(&mem, mem_bytes, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCall(PetscFree2(sbuf, rbuf));
+  PetscCall(PetscFree4(tc, td, uc, ud));
+  PetscCall(PetscFree(ab));
   PetscCall(PetscFree(R));
   PetscCall(PetscFree(U));
   PetscCall(PetscFree(lam));

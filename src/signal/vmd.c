@@ -188,78 +188,24 @@ static void fill_info(prc_vmd_info *info, int K, int it, int conv, double diff, 
   for (int k = 0; k < K; k++) info->omega[k] = om[ord[k]];
 }
 
-/* One ADMM sweep: the Gauss-Seidel update of all K modes over the half spectrum (the hot loop;
- * docs/VMD.md "Speed"). u and R are interleaved (re, im) pairs; R = f^ + lambda/2 - sum_i u_i is
- * the residual, so f^ - others + lambda/2 = R + u_k and after the update R <- R + u_k - u_k^new.
+/* One ADMM sweep (the hot loop; docs/VMD.md "Speed"): the Gauss-Seidel update of all K modes
+ * over real half-spectrum bins (prc_vmd's cosine coefficients). R = c + lambda/2 - sum_i a_i is
+ * the residual, so c - others + lambda/2 = R + a_k and after the update R <- R + a_k - a_k^new.
  * Mode k's update uses only omega_k of the previous iteration, so the K updates of a bin can run
- * one after another while its R is in cache: blocks of VMD_BLOCK bins outer, modes inner, the
- * same operations per bin and mode in the same order as K separate passes (bitwise the same
- * result, 2 + 2K instead of 4K array passes per iteration). w_j = j/M is computed, not loaded;
- * g = 1/(1 + 2a(w-w_k)^2) once per bin and mode. Each sum is split over 4 lanes by bin (bin j
- * in lane j mod 4, the last H mod 4 bins in lane 0; lanes combined (0+1)+(2+3)); the vector
- * code below keeps that order with lanes holding bins (j, j+2, j+1, j+3): pair sums of
- * interleaved (re, im) vectors come out in that order. Sums per mode k: s[3k] = |u^new - u|^2,
- * s[3k+1] = sum w|u^new|^2, s[3k+2] = |u^new|^2 (|u|^2 of the next iteration's criterion). */
-#define VMD_BLOCK 256 /* bins: R's block (4 KB) stays in L1 over the K modes */
+ * one after another while its R is in cache: blocks of VMD_BLOCK bins outer, modes inner (the
+ * same operations per bin and mode as K separate passes; 2 + 2K array passes per iteration
+ * instead of 4K). w_j = j/M is computed, not loaded; g = 1/(1 + 2a(w-w_k)^2) once per bin and
+ * mode. Each sum is split over 4 lanes by bin (bins j..j+3 of a vector in lanes 0..3, the last
+ * nb mod 4 bins in lane 0), lanes combined (0+1)+(2+3). Sums per mode k: s[3k] = |a^new - a|^2,
+ * s[3k+1] = sum w|a^new|^2, s[3k+2] = |a^new|^2 (|a|^2 of the next iteration's criterion). */
+#define VMD_BLOCK 512 /* bins: R's block (4 KB) stays in L1 over the K modes */
 typedef double v4d __attribute__((vector_size(32)));
 #define V4_LOAD(v, p)   memcpy(&(v), (p), sizeof(v4d))
 #define V4_STORE(p, v)  memcpy((p), &(v), sizeof(v4d))
-/* (a0+a1, b0+b1, a2+a3, b2+b3): |z|^2 of the bins (j, j+2, j+1, j+3) of a = z_j z_j+1, b = z_j+2 z_j+3 */
-#define V4_PAIRSUM(a, b) (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
 
-/* Bins [0, nb) of one mode (nb a multiple of 4; j0 the global index of bin 0); acc: the lane
- * sums dn, num, den. */
+/* Bins [0, nb) of one mode (nb a multiple of 4; j0 the global index of bin 0). */
 static inline __attribute__((always_inline)) void mode_block(double *restrict u, double *restrict R, int64_t nb, double j0, double invM,
                                                              double a2, double ok, v4d acc[3])
-{
-  v4d jv = j0 + (v4d){0, 2, 1, 3}, dn = acc[0], nm = acc[1], dd = acc[2];
-  for (int64_t q = 0; q < 2 * nb; q += 8, jv += 4) {
-    v4d w = jv * invM, d = w - ok, g = 1 / (1 + a2 * d * d), ua, ub, ra, rb;
-    v4d ga = __builtin_shufflevector(g, g, 0, 0, 2, 2), gb = __builtin_shufflevector(g, g, 1, 1, 3, 3);
-    V4_LOAD(ua, u + q), V4_LOAD(ub, u + q + 4), V4_LOAD(ra, R + q), V4_LOAD(rb, R + q + 4);
-    ra += ua, rb += ub;
-    v4d na = ra * ga, nb2 = rb * gb, ea = na - ua, eb = nb2 - ub, p2 = V4_PAIRSUM(na * na, nb2 * nb2);
-    ra -= na, rb -= nb2;
-    V4_STORE(u + q, na), V4_STORE(u + q + 4, nb2), V4_STORE(R + q, ra), V4_STORE(R + q + 4, rb);
-    dn += V4_PAIRSUM(ea * ea, eb * eb), nm += w * p2, dd += p2;
-  }
-  acc[0] = dn, acc[1] = nm, acc[2] = dd;
-}
-
-__attribute__((target_clones("avx2", "default"))) static void sweep(double *restrict U, double *restrict R, int64_t H, int64_t off,
-                                                                    double invM, int K, double a2, const double *om, double *s)
-{
-  v4d     acc[PRC_VMD_KMAX][3];
-  int64_t H4 = H - H % 4;
-  memset(acc, 0, sizeof acc);
-  for (int64_t b = 0; b < H4; b += VMD_BLOCK) {
-    int64_t nb = H4 - b < VMD_BLOCK ? H4 - b : VMD_BLOCK;
-    for (int k = 0; k < K; k++) mode_block(U + 2 * (k * H + b), R + 2 * b, nb, (double)(off + b), invM, a2, om[k], acc[k]);
-  }
-  for (int k = 0; k < K; k++) {
-    double *u = U + 2 * k * H;
-    for (int64_t j = H4; j < H; j++) { /* the last H mod 4 bins, lane 0 */
-      double wj = (double)(j + off) * invM, d = wj - om[k], g = 1 / (1 + a2 * d * d);
-      double ur = u[2 * j], ui = u[2 * j + 1], rr = R[2 * j] + ur, ri = R[2 * j + 1] + ui;
-      double nr = rr * g, ni = ri * g, er = nr - ur, ei = ni - ui, p2 = nr * nr + ni * ni;
-      acc[k][0][0] += er * er + ei * ei, acc[k][1][0] += wj * p2, acc[k][2][0] += p2;
-      u[2 * j] = nr, u[2 * j + 1] = ni;
-      R[2 * j] = rr - nr, R[2 * j + 1] = ri - ni;
-    }
-    for (int i = 0; i < 3; i++) s[3 * k + i] = (acc[k][i][0] + acc[k][i][2]) + (acc[k][i][1] + acc[k][i][3]); /* lanes hold j, j+2, j+1, j+3 */
-  }
-}
-
-void prc_vmd_sweep(double *U, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s)
-{
-  sweep(U, R, nb, off, 1.0 / (double)M, K, a2, om, s);
-}
-
-/* The same sweep on a real half spectrum (prc_vmd: the cosine coefficients, see there): nb
- * bins per mode, nb a multiple of 4 (zero padding bins contribute exact zeros), bins j..j+3
- * in the 4 lanes, lanes combined (0+1)+(2+3). */
-static inline __attribute__((always_inline)) void rmode_block(double *restrict u, double *restrict R, int64_t nb, double j0, double invM,
-                                                              double a2, double ok, v4d acc[3])
 {
   v4d jv = j0 + (v4d){0, 1, 2, 3}, dn = acc[0], nm = acc[1], dd = acc[2];
   for (int64_t q = 0; q < nb; q += 4, jv += 4) {
@@ -274,17 +220,30 @@ static inline __attribute__((always_inline)) void rmode_block(double *restrict u
   acc[0] = dn, acc[1] = nm, acc[2] = dd;
 }
 
-__attribute__((target_clones("avx2", "default"))) static void rsweep(double *restrict U, double *restrict R, int64_t S, double invM, int K,
-                                                                     double a2, const double *om, double *s)
+__attribute__((target_clones("avx2", "default"))) static void sweep(double *restrict U, int64_t ld, double *restrict R, int64_t nb,
+                                                                    int64_t off, double invM, int K, double a2, const double *om, double *s)
 {
-  v4d acc[PRC_VMD_KMAX][3];
+  v4d     acc[PRC_VMD_KMAX][3];
+  int64_t nb4 = nb - nb % 4;
   memset(acc, 0, sizeof acc);
-  for (int64_t b = 0; b < S; b += 4 * VMD_BLOCK / 2) {
-    int64_t nb = S - b < 4 * VMD_BLOCK / 2 ? S - b : 4 * VMD_BLOCK / 2;
-    for (int k = 0; k < K; k++) rmode_block(U + k * S + b, R + b, nb, (double)b, invM, a2, om[k], acc[k]);
+  for (int64_t b = 0; b < nb4; b += VMD_BLOCK) {
+    int64_t m = nb4 - b < VMD_BLOCK ? nb4 - b : VMD_BLOCK;
+    for (int k = 0; k < K; k++) mode_block(U + k * ld + b, R + b, m, (double)(off + b), invM, a2, om[k], acc[k]);
   }
-  for (int k = 0; k < K; k++)
+  for (int k = 0; k < K; k++) {
+    double *u = U + k * ld;
+    for (int64_t j = nb4; j < nb; j++) { /* the last nb mod 4 bins, lane 0 */
+      double w = (double)(off + j) * invM, d = w - om[k], g = 1 / (1 + a2 * d * d), r = R[j] + u[j], un = r * g, e = un - u[j];
+      acc[k][0][0] += e * e, acc[k][1][0] += w * (un * un), acc[k][2][0] += un * un;
+      u[j] = un, R[j] = r - un;
+    }
     for (int i = 0; i < 3; i++) s[3 * k + i] = (acc[k][i][0] + acc[k][i][1]) + (acc[k][i][2] + acc[k][i][3]);
+  }
+}
+
+void prc_vmd_sweep(double *U, int64_t ld, double *R, int64_t nb, int64_t off, int64_t M, int K, double a2, const double *om, double *s)
+{
+  sweep(U, ld, R, nb, off, 1.0 / (double)M, K, a2, om, s);
 }
 
 void prc_vmd_mirror(const double *f, int64_t n, double *m) { mirror(f, n, m); }
@@ -324,7 +283,7 @@ int prc_vmd(prc_vmd_ctx *c, const double *f, int64_t n, const prc_vmd_params *p,
   double       diff = INFINITY;
   while (it < p->max_iter) {
     double s[3 * PRC_VMD_KMAX];
-    rsweep(U, R, S, 1.0 / (double)M, K, a2, om, s);
+    sweep(U, S, R, S, 0, 1.0 / (double)M, K, a2, om, s);
     diff = 0;
     for (int k = 0; k < K; k++) {
       diff += en[k] > 0 ? s[3 * k] / en[k] : (s[3 * k] > 0 ? INFINITY : 0);
