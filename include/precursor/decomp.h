@@ -3,7 +3,8 @@
  *    gives each rank a rectangular tile; prc_grid_decomp wraps it.
  *  - Station sets: prc_partition_weighted() assigns whole stations to ranks, balanced by
  *    record length (longest first onto the least-loaded rank: LPT), deterministic.
- *  - prc_partition_1d(): contiguous balanced blocks (time steps, cells, samples).
+ *  - prc_partition_1d(): contiguous balanced blocks (time steps, cells, samples);
+ *    prc_partition_batches(): the same in whole inference batches.
  * The pure functions take rank/size as plain ints so they are unit-tested in one process. */
 #ifndef PRECURSOR_DECOMP_H
 #define PRECURSOR_DECOMP_H
@@ -27,6 +28,13 @@ PetscErrorCode prc_grid_decomp_destroy(prc_grid_decomp *g);
 /* Block [*start, *start + *count) of n items for `rank` of `size`: the first n % size ranks
  * get one more. */
 void prc_partition_1d(int64_t n, int size, int rank, int64_t *start, int64_t *count);
+
+/* Block [*start, *start + *count) of n items for `rank` of `size` made of whole batches of the
+ * global sequence of batches [0, batch), [batch, 2 batch), ... (the last one may be short):
+ * the ceil(n / batch) batches are split by prc_partition_1d, so *start is a multiple of batch
+ * and a rank that predicts its block batch by batch computes every batch with the same items
+ * on any rank count (a GEMM's bits depend on its batch). batch >= 1. */
+void prc_partition_batches(int64_t n, int64_t batch, int size, int rank, int64_t *start, int64_t *count);
 
 /* Assign n items of the given lengths (>= 0) to `size` ranks: owner[i] in [0, size).
  * LPT: items by decreasing length (ties: lower index first) onto the least-loaded rank

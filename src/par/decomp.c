@@ -31,6 +31,15 @@ void prc_partition_1d(int64_t n, int size, int rank, int64_t *start, int64_t *co
   *start = rank * q + (rank < r ? rank : r);
 }
 
+void prc_partition_batches(int64_t n, int64_t batch, int size, int rank, int64_t *start, int64_t *count)
+{
+  int64_t q0, qc;
+  prc_partition_1d((n + batch - 1) / batch, size, rank, &q0, &qc);
+  int64_t a = q0 * batch, b = (q0 + qc) * batch;
+  *start = a < n ? a : n;
+  *count = (b < n ? b : n) - *start;
+}
+
 typedef struct {
   int64_t len;
   int     idx;

@@ -5,7 +5,8 @@
  * prediction is made here, independently of the figure `train` printed.
  *
  * Parallel plan: every rank loads each model; the test samples are split into contiguous blocks
- * (prc_partition_1d), each rank predicts its block, the confusion counts are summed (integers:
+ * of whole -em_eval_batch batches (prc_partition_batches: every batch holds the same samples on
+ * any rank count, so the logits are bitwise those of one rank), each rank predicts its block, the confusion counts are summed (integers:
  * exact on any rank count). Outputs: em_eval.h5, em_eval.md (a Markdown table) and
  * em_accuracy.png (the curves). */
 #include <math.h>
@@ -128,7 +129,7 @@ static PetscErrorCode eval_run(prc_ctx *ctx)
                  A);
     }
     int64_t s0, sc;
-    prc_partition_1d(n, ctx->size, ctx->rank, &s0, &sc);
+    prc_partition_batches(n, batch, ctx->size, ctx->rank, &s0, &sc); /* whole batches: the same bits on any rank count */
     float   *xb, *ab;
     int32_t *y;
     int     *pred;

@@ -8,7 +8,8 @@
  * (satellite anomaly without a ground alarm).
  *
  * Parallel plan: every rank loads both models and sets; the windows are split in contiguous
- * blocks (prc_partition_1d), each rank predicts its block, the predictions are summed into one
+ * blocks of whole -fusion_batch batches (prc_partition_batches: the same logits bit for bit on
+ * any rank count), each rank predicts its block, the predictions are summed into one
  * array (integers: exact); the fusion runs identically on every rank; rank 0's table is written. */
 #include <math.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static PetscErrorCode load_predict(prc_ctx *ctx, const char *mp, const char *dp,
                "'%s': window %lld has station %d (the station set has %d) or no end time: not a label-mode set of -fusion_stations", dp, (long long)i,
                w->st[i], ns);
   int64_t b0, bc;
-  prc_partition_1d(w->n, ctx->size, ctx->rank, &b0, &bc);
+  prc_partition_batches(w->n, batch, ctx->size, ctx->rank, &b0, &bc); /* whole batches: the same bits on any rank count */
   memset(w->pred, 0, sizeof(int) * (size_t)w->n);
   PetscCall(prc_em_predict(m, w->x + S * b0, w->aux + A * b0, bc, batch, w->pred + b0));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, w->pred, (int)w->n, MPI_INT, MPI_SUM, ctx->comm));

@@ -23,8 +23,8 @@
  * fix the channels and the VMD flag the windows to score must have (checked when known).
  *
  * Parallel plan: every rank reads the window table (station, end time); the windows are split in
- * contiguous blocks of whole batches (the global sequence of -emsc_batch windows split by
- * prc_partition_1d), each rank reads its block of /x (and /aux) and predicts it in eval mode batch
+ * contiguous blocks of whole batches (the global sequence of -emsc_batch windows,
+ * prc_partition_batches), each rank reads its block of /x (and /aux) and predicts it in eval mode batch
  * by batch — every batch holds the same windows on any rank count, which matters because the
  * fully connected layers' GEMM bits depend on the batch; the scores are combined with MPI_MAX
  * over −1 placeholders (exact), and the grid values and units are computed identically on every
@@ -195,10 +195,8 @@ static PetscErrorCode emsc_run(prc_ctx *ctx)
                st[i], sp, S.ns);
   /* this rank's block of windows: whole batches of the global sequence of -emsc_batch windows, so
    * every batch holds the same windows on any rank count (a GEMM's bits depend on its batch) */
-  int64_t       b0, bc, q0, qc;
-  const int64_t nbt = (n + batch - 1) / batch;
-  prc_partition_1d(nbt, ctx->size, ctx->rank, &q0, &qc);
-  b0 = PetscMin(n, q0 * (int64_t)batch), bc = PetscMin(n, (q0 + qc) * (int64_t)batch) - b0;
+  int64_t b0, bc;
+  prc_partition_batches(n, batch, ctx->size, ctx->rank, &b0, &bc);
   const size_t SL = (size_t)sh[0] * (size_t)sh[1];
   float       *x, *aux, *prob;
   PetscCall(PetscMalloc3(SL * (size_t)bc + 1, &x, A * (size_t)bc + 1, &aux, (size_t)PetscMin((int64_t)batch, bc > 0 ? bc : 1) * (size_t)K, &prob));

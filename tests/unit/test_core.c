@@ -797,6 +797,40 @@ static void test_partition_1d(void)
   PT_CHECK(bad == 0, "%ld (n, size) cases of prc_partition_1d wrong", bad);
 }
 
+/* prc_partition_batches: every block starts at a multiple of batch (or at n), the blocks tile
+ * [0, n) in rank order, and the number of batches per rank is prc_partition_1d's split of
+ * ceil(n / batch) batches (counted here directly from the block ends), for n 0..200, batch
+ * 1..9, 16, 64, 1000, size 1..7 and 64, and n = 5e9. */
+static void test_partition_batches(void)
+{
+  long bad = 0, cases = 0;
+  int  sizes[] = {1, 2, 3, 4, 5, 6, 7, 64}, batches[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 64, 1000};
+  for (int64_t n = 0; n <= 201; n++)
+    for (size_t ib = 0; ib < sizeof batches / sizeof *batches; ib++)
+      for (size_t is = 0; is < sizeof sizes / sizeof *sizes; is++) {
+        const int64_t N = n == 201 ? 5000000000LL : n, B = batches[ib];
+        const int     size = sizes[is];
+        const int64_t nb = (N + B - 1) / B;
+        int64_t       next = 0, bmin = INT64_MAX, bmax = -1;
+        int           ok = 1;
+        for (int rank = 0; rank < size; rank++) {
+          int64_t start = -7, count = -7;
+          prc_partition_batches(N, B, size, rank, &start, &count);
+          ok &= start == next && count >= 0 && (start % B == 0 || start == N);
+          /* batches in this block: whole ones, the last of the record possibly short */
+          int64_t q = count == 0 ? 0 : (start + count == N ? nb - start / B : count / B);
+          ok &= count == 0 || start + count == N || count % B == 0;
+          if (q < bmin) bmin = q;
+          if (q > bmax) bmax = q;
+          next = start + count;
+        }
+        ok &= next == N && bmax - bmin <= 1 && bmin == nb / size;
+        cases++;
+        if (!ok && !bad++) fprintf(stderr, "  partition_batches(n=%lld, batch=%lld, size=%d) wrong\n", (long long)N, (long long)B, size);
+      }
+  PT_CHECK(bad == 0, "%ld of %ld (n, batch, size) cases of prc_partition_batches wrong", bad, cases);
+}
+
 /* An independent LPT reference: repeatedly take the longest remaining item (lowest index on
  * ties) and give it to the least-loaded rank (lowest rank on ties). O(n^2), fine here. */
 static void lpt_ref(const int64_t *len, int n, int size, int *owner)
@@ -956,6 +990,7 @@ int main(int argc, char **argv)
   PT_RUN(test_time_format_roundtrip);
   PT_RUN(test_regress_time_format_just_before_epoch);
   PT_RUN(test_partition_1d);
+  PT_RUN(test_partition_batches);
   PT_RUN(test_partition_weighted);
   PT_RUN(test_partition_weighted_bad_args);
   PT_RUN(test_regress_partition_weighted_negative_length);
