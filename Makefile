@@ -51,10 +51,10 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+CFLAGS  := -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
            -Iinclude -I/usr/include/hdf5/openmpi -I/usr/include/hdf $(PKG_CFLAGS) -DPRC_VERSION='"$(VERSION)"' -MMD -MP
 # HDF4 (MODIS): Debian's -alt build, renamed so it can coexist with netCDF; no .pc file.
-LDLIBS  := $(PKG_LIBS) -lmfhdfalt -ldfalt -lfftw3_mpi -lfftw3 -lopenblas -lm
+LDLIBS  := $(PKG_LIBS) -lmfhdfalt -ldfalt -lfftw3_mpi -lfftw3 -lopenblas -lm -pthread
 LDFLAGS := $(LDSAN)
 
 BUILD := build

@@ -178,6 +178,8 @@ bench_nn_section() {
       OPENBLAS_NUM_THREADS=$t build/tests/bench/bench_nn -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
       # the project's way to use t cores: t ranks x 1 thread, train's exact data-parallel step
       [ "$t" -gt 1 ] && OPENBLAS_NUM_THREADS=1 $PRC_MPIRUN -n "$t" build/tests/bench/bench_nn -t 1 -s "${NN_SECONDS:-3}" $models >>"$nraw"
+      # or t threads in one process: train -train_threads t (t model replicas, the same step)
+      [ "$t" -gt 1 ] && OPENBLAS_NUM_THREADS=1 build/tests/bench/bench_nn -T "$t" -s "${NN_SECONDS:-3}" $models >>"$nraw"
       if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         OMP_NUM_THREADS=$t /usr/bin/python3 tests/bench/nn_torch_peer.py -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
       fi
@@ -187,15 +189,18 @@ bench_nn_section() {
 import re, sys, statistics as st
 t = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(c|torch)_nn model=(\S+) batch=(\d+) threads=(\d+) (?:ranks=(\d+) )?.* samples_per_s=(\S+)", line)
-    if m: t.setdefault((m[1], m[2], int(m[3]), int(m[4]), int(m[5] or 1)), []).append(float(m[6]))
+    m = re.match(r"(c|torch)_nn model=(\S+) batch=(\d+) threads=(\d+) (?:ranks=(\d+) )?(?:replicas=(\d+) )?.* samples_per_s=(\S+)", line)
+    if m: t.setdefault((m[1], m[2], int(m[3]), int(m[4]), int(m[5] or 1), int(m[6] or 1)), []).append(float(m[7]))
 print("## NN training step (forward + backward + SGD), samples/s, medians; ratio = C / torch (>= 1: C as fast or faster)")
 print("## 'ranks R x 1 thread': R MPI ranks, train's exact data-parallel step (global batch cut in R), against torch on R threads")
-for (side, model, b, th, rk) in sorted(k for k in t if k[0] == "c"):
-    c = st.median(t[("c", model, b, th, rk)])
-    p = t.get(("torch", model, b, th * rk, 1))
+print("## 'T replica threads': one process, train -train_threads T (the batch cut in T micro-batches on T model replicas), against torch on T threads")
+print("## 'threads T': one process, one model, OpenBLAS on T threads")
+for (side, model, b, th, rk, rp) in sorted(k for k in t if k[0] == "c"):
+    c = st.median(t[("c", model, b, th, rk, rp)])
+    p = t.get(("torch", model, b, th * rk * rp, 1, 1))
     tail = f"   torch {st.median(p):9.1f}   ratio {c / st.median(p):5.2f}" if p else "   torch n/a"
-    what = f"threads {th}" if rk == 1 else f"ranks {rk} x 1 thread (vs torch {rk} threads)"
+    what = (f"threads {th}" if rk == 1 and rp == 1 else f"ranks {rk} x 1 thread (vs torch {rk} threads)" if rp == 1
+            else f"{rp} replica threads (vs torch {rp} threads)")
     print(f"nn {model:13s} batch {b:4d} {what}: C {c:9.1f}{tail}")
 PY
   rm -rf "$nraw" "$tdir"

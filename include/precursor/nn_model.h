@@ -35,6 +35,15 @@ int  prc_model_parse(const char *text, const char *where, const char *const *def
 int  prc_model_load(const char *path, const char *const *defines, prc_model **out);
 void prc_model_destroy(prc_model *m);
 
+/* A second, independent model of the same spec (the canonical text after substitution) with
+ * the state of `src` (prc_model_copy_state); no activations (call set_batch). Threads use
+ * one clone each: a model is not shared between threads (include/precursor/nn_threads.h). */
+int prc_model_clone(const prc_model *src, prc_model **out);
+/* Copy parameters, buffers, the training flags of every layer and the random layers' seeds
+ * and stream of `src` into `dst`, a model of the same spec (refused otherwise). Gradients and
+ * activations are not copied. */
+int prc_model_copy_state(prc_model *dst, const prc_model *src);
+
 /* Model inputs (the main input "x" first, then e.g. auxiliary scalars), per-sample shapes
  * without the batch dimension. */
 int         prc_model_ninputs(const prc_model *m);

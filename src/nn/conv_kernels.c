@@ -174,6 +174,13 @@ typedef struct {
 static _Thread_local float *ws_buf;
 static _Thread_local size_t ws_n;
 
+/* Free the calling thread's workspace (a worker thread of nn_threads.c before it exits). */
+void prc_nn_thread_release(void)
+{
+  free(ws_buf);
+  ws_buf = NULL, ws_n = 0;
+}
+
 static int bufs_get(const prc_convgeom *g, int nb, int want_mat, conv_bufs *B)
 {
   const size_t L = (size_t)nb * g->Ho * g->Wo, CKK = (size_t)g->C * g->kh * g->kw;

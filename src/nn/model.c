@@ -667,6 +667,40 @@ int prc_model_load(const char *path, const char *const *defines, prc_model **out
   return rc;
 }
 
+int prc_model_clone(const prc_model *src, prc_model **out)
+{
+  *out = NULL;
+  prc_model *m;
+  /* the canonical text is the spec after substitution: no defines needed */
+  if (prc_model_parse(src->canon, src->where, NULL, &m)) return 1;
+  if (m->np != src->np || m->nb != src->nb || m->nnode != src->nnode) {
+    prc_model_destroy(m);
+    return prc_seterr("%s: internal error: the clone has another layout", src->where);
+  }
+  if (prc_model_copy_state(m, src)) {
+    prc_model_destroy(m);
+    return 1;
+  }
+  *out = m;
+  return 0;
+}
+
+int prc_model_copy_state(prc_model *dst, const prc_model *src)
+{
+  if (dst->np != src->np || dst->nb != src->nb || dst->nnode != src->nnode || strcmp(dst->canon, src->canon))
+    return prc_seterr("%s: cannot copy the state of another model (%s)", dst->where, src->where);
+  if (dst->np) memcpy(dst->params, src->params, dst->np * sizeof(float));
+  if (dst->nb) memcpy(dst->bufs, src->bufs, dst->nb * sizeof(float));
+  dst->training = src->training;
+  for (int j = 0; j < dst->nnode; j++) {
+    prc_layer *d = dst->nodes[j].l, *s = src->nodes[j].l;
+    d->training = s->training, d->conf.seed = s->conf.seed;
+    d->stream_set = s->stream_set, d->stream = s->stream;
+  }
+  if (dst->loss && src->loss) dst->loss->training = src->loss->training;
+  return 0;
+}
+
 static void free_acts(prc_model *m)
 {
   free(m->act), free(m->actgrad), free(m->val), free(m->target);

@@ -48,4 +48,7 @@ int prc_nn_mlp2_params(prc_layer *l, int C, int R);
 PRC_NN_LAYERS(PRC_NN_DECL)
 #undef PRC_NN_DECL
 
+/* Free the calling thread's convolution workspace (conv_kernels.c). */
+void prc_nn_thread_release(void);
+
 #endif

@@ -31,6 +31,7 @@
 #include "precursor/h5io.h"
 #include "precursor/model_h5.h"
 #include "precursor/nn_model.h"
+#include "precursor/nn_threads.h"
 #include "precursor/nn_train.h"
 #include "precursor/plot.h"
 #include "precursor/progress.h"
@@ -76,12 +77,14 @@ static const prc_opt_spec train_opts[] = {
   {"train_check_reduce", PRC_OPT_BOOL, "false", PRC_NO_RANGE,
    "also average the gradients with a plain double MPI_Allreduce and report the largest difference (diagnostic)"},
   {"train_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write train_loss.png and train_accuracy.png"},
+  {"train_threads", PRC_OPT_INT, "1", 1, 256,
+   "threads per rank: a rank's micro-batches run on this many model replicas at once (the same bits for any count)"},
 };
 
 /* options that do not change the trained numbers (not part of the checkpoint fingerprint) */
 static const char *fp_skip[] = {"out_dir", "progress_interval", "quiet", "checkpoint_after_blocks", "train_checkpoint_every",
                                 "train_keep", "train_resume", "train_check_reduce", "train_png", "train_max_steps",
-                                "train_epochs", NULL};
+                                "train_epochs", "train_threads", NULL};
 
 static unsigned long train_fingerprint(const prc_opts *o) { return prc_opts_fingerprint_skip(o, fp_skip); }
 
@@ -622,12 +625,13 @@ typedef struct {
   prc_model *m;
   int        nclass, mb, ninputs;
   size_t     np, nb;
-  prc_tensor tin[2], ttarget;
   rows       r;       /* rows of this rank's micro-batches of the step */
   float     *gstore;  /* (local micro-batches, np) */
   float     *bstore;  /* (local micro-batches, nb) */
   float     *b0;      /* buffers at the start of the step */
   double    *lstore;  /* local micro-batch losses */
+  long long *cstore;  /* local micro-batch #correct */
+  double    *mxstore; /* (local micro-batches, 3): max |gradient|, |loss|, max |buffer| */
   int64_t   *acc;     /* np + nb + 2 */
   float     *gavg;
 } work;
@@ -658,29 +662,68 @@ static long long argmax_correct(const prc_tensor *out, const float *t, int n, in
   return c;
 }
 
-/* Forward (and backward if train) of n samples at r->x + off; returns loss and #correct. */
-static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, uint64_t stream, double *loss, long long *correct)
+/* Forward (and backward if train) of n samples at r->x + off on model m; returns loss and
+ * #correct. No PETSc: it also runs in the worker threads of -train_threads. */
+static int micro_core(prc_model *m, const work *w, const dataset *d, int off, int n, int train, uint64_t stream, double *loss,
+                      long long *correct)
 {
-  int nd, sh[8];
-  PetscFunctionBeginUser;
-  if (prc_model_batch(w->m) != n) PrcCallK(prc_model_set_batch(w->m, n));
-  PrcCallK(prc_model_input_shape(w->m, 0, &nd, sh));
-  set_tensor(&w->tin[0], w->r.x + (size_t)off * d->S, nd, sh, n);
-  const prc_tensor *in[2] = {&w->tin[0], &w->tin[1]};
+  int        nd, sh[8];
+  prc_tensor tin[2], ttarget;
+  if (prc_model_batch(m) != n && prc_model_set_batch(m, n)) return 1;
+  if (prc_model_input_shape(m, 0, &nd, sh)) return 1;
+  set_tensor(&tin[0], w->r.x + (size_t)off * d->S, nd, sh, n);
+  const prc_tensor *in[2] = {&tin[0], &tin[1]};
   if (w->ninputs > 1) {
-    PrcCallK(prc_model_input_shape(w->m, 1, &nd, sh));
-    set_tensor(&w->tin[1], w->r.aux + (size_t)off * d->A, nd, sh, n);
+    if (prc_model_input_shape(m, 1, &nd, sh)) return 1;
+    set_tensor(&tin[1], w->r.aux + (size_t)off * d->A, nd, sh, n);
   }
   int tsh[1] = {w->nclass};
-  set_tensor(&w->ttarget, w->r.t + (size_t)off * (d->soft ? w->nclass : 1), d->soft ? 1 : 0, tsh, n);
-  prc_model_set_stream(w->m, stream); /* dropout masks: a function of (step, micro-batch) only */
-  PrcCallK(prc_model_forward(w->m, in, &w->ttarget, loss));
+  set_tensor(&ttarget, w->r.t + (size_t)off * (d->soft ? w->nclass : 1), d->soft ? 1 : 0, tsh, n);
+  prc_model_set_stream(m, stream); /* dropout masks: a function of (step, micro-batch) only */
+  if (prc_model_forward(m, in, &ttarget, loss)) return 1;
   if (train) {
-    prc_model_zero_grad(w->m);
-    PrcCallK(prc_model_backward(w->m));
+    prc_model_zero_grad(m);
+    if (prc_model_backward(m)) return 1;
   }
-  *correct = argmax_correct(prc_model_output(w->m), w->ttarget.data, n, w->nclass, d->soft);
+  *correct = argmax_correct(prc_model_output(m), ttarget.data, n, w->nclass, d->soft);
+  return 0;
+}
+
+static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, uint64_t stream, double *loss, long long *correct)
+{
+  PetscFunctionBeginUser;
+  PrcCallK(micro_core(w->m, w, d, off, n, train, stream, loss, correct));
   PetscFunctionReturn(0);
+}
+
+/* One training micro-batch of the step (a job of the thread pool): q-th local micro-batch on
+ * replica m, from the step's starting buffers; results into the q-indexed stores. */
+typedef struct {
+  work          *w;
+  const dataset *d;
+  uint64_t       seed;
+  long long      step;
+  int            rank, size;
+} step_job;
+
+static int train_micro_job(prc_model *m, int q, void *arg)
+{
+  step_job *a = arg;
+  work     *w = a->w;
+  double    l;
+  long long c;
+  if (w->nb) memcpy(prc_model_buffers(m), w->b0, w->nb * sizeof(float));
+  if (micro_core(m, w, a->d, q * w->mb, w->mb, 1, prc_hash4(a->seed, (uint64_t)a->step, (uint64_t)(a->rank + q * a->size), 1), &l, &c))
+    return 1;
+  memcpy(w->gstore + (size_t)q * w->np, prc_model_grads(m), w->np * sizeof(float));
+  if (w->nb) memcpy(w->bstore + (size_t)q * w->nb, prc_model_buffers(m), w->nb * sizeof(float));
+  w->lstore[q] = l;
+  w->cstore[q] = c;
+  double *mx = w->mxstore + 3 * (size_t)q;
+  mx[0] = prc_absmax_f(prc_model_grads(m), w->np);
+  mx[1] = isfinite(l) ? fabs(l) : INFINITY;
+  mx[2] = w->nb ? prc_absmax_f(prc_model_buffers(m), w->nb) : 0;
+  return 0;
 }
 
 /* Validation over the whole set in micro-batches (eval mode), exact sums. */
@@ -949,16 +992,21 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   w.bstore = malloc(sizeof(float) * (w.nb * (size_t)(lmb ? lmb : 1) + 1));
   w.b0 = malloc(sizeof(float) * (w.nb + 1));
   w.lstore = malloc(sizeof(double) * (size_t)(lmb + 1));
+  w.cstore = malloc(sizeof(long long) * (size_t)(lmb + 1));
+  w.mxstore = malloc(sizeof(double) * 3 * (size_t)(lmb + 1));
   w.acc = malloc(sizeof(int64_t) * (w.np + w.nb + 2));
   w.gavg = malloc(sizeof(float) * (w.np + w.nb + 1));
   int64_t *perm = malloc(sizeof(int64_t) * (size_t)dt.n), *idx = malloc(sizeof(int64_t) * (size_t)lrows);
-  PetscCheck(w.r.x && w.r.t && w.r.lab && w.r.aux && w.gstore && w.bstore && w.b0 && w.lstore && w.acc && w.gavg && perm && idx,
+  PetscCheck(w.r.x && w.r.t && w.r.lab && w.r.aux && w.gstore && w.bstore && w.b0 && w.lstore && w.cstore && w.mxstore && w.acc && w.gavg && perm && idx,
              PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the training buffers (%zu parameters, %d local micro-batches)", w.np, lmb);
   prc_say(ctx->comm,
           "[train] model %s: %zu parameters, %zu buffer values, %d classes; %lld samples, %lld steps/epoch, global batch %d = "
-          "%d micro-batches of %d on %d rank(s); %s, lr %g (%s)\n",
-          prc_model_name(m), w.np, w.nb, nclass, (long long)dt.n, st.spe, B, M, mb, ctx->size, prc_opts_string(o, "train_optimizer"),
+          "%d micro-batches of %d on %d rank(s) x %d thread(s); %s, lr %g (%s)\n",
+          prc_model_name(m), w.np, w.nb, nclass, (long long)dt.n, st.spe, B, M, mb, ctx->size, (int)prc_opts_int(o, "train_threads"),
+          prc_opts_string(o, "train_optimizer"),
           ls.base, prc_opts_string(o, "train_lr_schedule"));
+  prc_nnpool *pool = NULL;
+  PrcCallK(prc_nnpool_create(m, (int)prc_opts_int(o, "train_threads"), &pool));
   prc_progress pr;
   prc_progress_start(&pr, ctx->comm, "train", "steps", "samples", (double)(stop_at - st.step) * B, prc_opts_real(o, "progress_interval"),
                      prc_opts_bool(o, "quiet"));
@@ -987,18 +1035,15 @@ static PetscErrorCode train_run(prc_ctx *ctx)
     if (w.nb) memcpy(w.b0, prc_model_buffers(m), w.nb * sizeof(float));
     double    mx[4] = {0, 0, 0, (double)bad};
     long long correct = 0;
-    for (int q = 0; q < nloc && !bad; q++) {
-      double    l;
-      long long c;
-      if (w.nb) memcpy(prc_model_buffers(m), w.b0, w.nb * sizeof(float));
-      PetscCall(run_micro(&w, &dt, q * mb, mb, 1, prc_hash4((uint64_t)prc_opts_int(o, "seed"), (uint64_t)st.step, (uint64_t)(ctx->rank + q * ctx->size), 1), &l, &c));
-      memcpy(w.gstore + (size_t)q * w.np, prc_model_grads(m), w.np * sizeof(float));
-      if (w.nb) memcpy(w.bstore + (size_t)q * w.nb, prc_model_buffers(m), w.nb * sizeof(float));
-      w.lstore[q] = l;
-      correct += c;
-      mx[0] = fmax(mx[0], prc_absmax_f(prc_model_grads(m), w.np));
-      mx[1] = isfinite(l) ? fmax(mx[1], fabs(l)) : INFINITY;
-      if (w.nb) mx[2] = fmax(mx[2], prc_absmax_f(prc_model_buffers(m), w.nb));
+    if (!bad) { /* the local micro-batches, on -train_threads replicas (job q: q-th micro-batch) */
+      step_job job = {&w, &dt, (uint64_t)prc_opts_int(o, "seed"), st.step, ctx->rank, ctx->size};
+      PrcCallK(prc_nnpool_sync(pool));
+      int jrc = prc_nnpool_run(pool, nloc, train_micro_job, &job);
+      PetscCheck(!jrc, PETSC_COMM_SELF, PETSC_ERR_LIB, "step %lld, rank %d: micro-batch %s", st.step + 1, ctx->rank, prc_lasterr());
+      for (int q = 0; q < nloc; q++) {
+        correct += w.cstore[q];
+        for (int i = 0; i < 3; i++) mx[i] = isnan(w.mxstore[3 * q + i]) ? INFINITY : fmax(mx[i], w.mxstore[3 * q + i]);
+      }
     }
     for (int i = 0; i < 3; i++)
       if (isnan(mx[i])) mx[i] = INFINITY;
@@ -1087,10 +1132,11 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   prc_say(ctx->comm, "[train] outputs in %s: model.h5 train_history.h5%s\n", od, prc_opts_bool(o, "train_png") ? " train_loss.png train_accuracy.png" : "");
   PetscCall(prc_h5_close(dt.fid));
   if (have_val) PetscCall(prc_h5_close(dv.fid));
-  free(w.r.x), free(w.r.t), free(w.r.lab), free(w.r.aux), free(w.gstore), free(w.bstore), free(w.b0), free(w.lstore), free(w.acc), free(w.gavg);
+  free(w.r.x), free(w.r.t), free(w.r.lab), free(w.r.aux), free(w.gstore), free(w.bstore), free(w.b0), free(w.lstore), free(w.cstore), free(w.mxstore), free(w.acc), free(w.gavg);
   free(perm), free(idx), free(spec_text);
   free(st.h_loss), free(st.h_acc), free(st.h_lr), free(st.v_loss), free(st.v_acc), free(st.e_loss);
   prc_optim_destroy(opt);
+  prc_nnpool_destroy(pool);
   prc_model_destroy(m);
   PetscFunctionReturn(0);
 }

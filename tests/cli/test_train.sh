@@ -3,7 +3,8 @@
 # "Checkpoints"):
 #  - same seed and global batch: model.h5 and train_history.h5 bitwise identical on 1, 2, 4
 #    ranks (6 micro-batches: uneven on 4 ranks); the fixed-point mean vs a plain double
-#    allreduce <= 1e-7 of max |g|; another seed differs;
+#    allreduce <= 1e-7 of max |g|; another seed differs; the same with -train_threads 2 and 4
+#    (and 2 ranks x 2 threads, dropout on 3 threads, a 2-thread checkpoint resumed on 3 ranks);
 #  - the demo model learns the synthetic set (validation accuracy >= 0.8);
 #  - stop with a checkpoint (-checkpoint_after_blocks) -> exit 99 -> resume on another rank
 #    count -> identical; keep-last-N; SIGUSR1 -> 99 -> resume -> identical;
@@ -26,6 +27,16 @@ for n in 2 4; do
   h5same "model_${n}_ranks_equals_1" "$TMP/r1/model.h5" "$TMP/r$n/model.h5"
   h5same "history_${n}_ranks_equals_1" "$TMP/r1/train_history.h5" "$TMP/r$n/train_history.h5"
 done
+# threads (-train_threads): a rank's micro-batches on T model replicas -> the same bits as
+# 1 rank x 1 thread (1 x 2, 1 x 4 with 6 micro-batches: uneven; 2 ranks x 2 threads: 3 each)
+expect threads_2 0 'on 1 rank\(s\) x 2 thread' 'done: 20 steps' -- $P "${A[@]}" "${D[@]}" -train_threads 2 -out_dir "$TMP/t2"
+expect threads_4 0 'done: 20 steps' -- $P "${A[@]}" "${D[@]}" -train_threads 4 -out_dir "$TMP/t4"
+expect ranks_2_threads_2 0 'on 2 rank\(s\) x 2 thread' 'done: 20 steps' -- $PRC_MPIRUN -n 2 $P "${A[@]}" "${D[@]}" -train_threads 2 -out_dir "$TMP/t22"
+for t in t2 t4 t22; do
+  h5same "model_${t}_equals_1" "$TMP/r1/model.h5" "$TMP/$t/model.h5"
+  h5same "history_${t}_equals_1" "$TMP/r1/train_history.h5" "$TMP/$t/train_history.h5"
+done
+expect threads_0_refused 2 'train_threads' -- $P "${A[@]}" "${D[@]}" -train_threads 0 -out_dir "$TMP/t0"
 # dropout: masks drawn per (seed, step, micro-batch) -> still bitwise on 1, 2, 4 ranks, and a
 # stop/resume gives the same model; the masks are live (p = 0.3 changes the model vs p = 0)
 sed 's/^fc  *fc  *gap /dr  dropout gap p=${P_DROP:-0.3}\nfc  fc  dr /' $M >"$TMP/drop.model"
@@ -34,6 +45,8 @@ DR=(train -train_model "$TMP/drop.model" -train_lr 0.01 -train_batch 24 -train_m
 for n in 1 2 4; do expect "dropout_ranks_$n" 0 'done: 20 steps' -- $PRC_MPIRUN -n $n $P "${DR[@]}" -out_dir "$TMP/dr$n"; done
 h5same dropout_model_2_ranks_equals_1 "$TMP/dr1/model.h5" "$TMP/dr2/model.h5"
 h5same dropout_model_4_ranks_equals_1 "$TMP/dr1/model.h5" "$TMP/dr4/model.h5"
+expect dropout_threads_3 0 'done: 20 steps' -- $P "${DR[@]}" -train_threads 3 -out_dir "$TMP/drt3"
+h5same dropout_model_3_threads_equals_1 "$TMP/dr1/model.h5" "$TMP/drt3/model.h5"
 expect dropout_stop 99 'checkpoint' -- $PRC_MPIRUN -n 2 $P "${DR[@]}" -checkpoint_after_blocks 7 -out_dir "$TMP/drs"
 expect dropout_resume_4 0 'resuming from the checkpoint' -- $PRC_MPIRUN -n 4 $P "${DR[@]}" -out_dir "$TMP/drs"
 h5same dropout_resumed_equals_straight "$TMP/dr1/model.h5" "$TMP/drs/model.h5"
@@ -66,6 +79,10 @@ h5same resumed_history_equals_straight "$TMP/r1/train_history.h5" "$TMP/ck/train
 expect resume_on_1_rank_from_7 99 'resuming .* at step 7' -- bash -c "rm -rf '$TMP/ck1' && mkdir -p '$TMP/ck1' && $PRC_MPIRUN -n 2 $P ${C[*]} -checkpoint_after_blocks 7 -out_dir '$TMP/ck1' >/dev/null 2>&1; $P ${C[*]} -checkpoint_after_blocks 5 -out_dir '$TMP/ck1'"
 expect resume_again_3_ranks 0 'at step 12' -- $PRC_MPIRUN -n 3 $P "${C[@]}" -out_dir "$TMP/ck1"
 h5same twice_resumed_equals_straight "$TMP/r1/model.h5" "$TMP/ck1/model.h5"
+# a checkpoint of a 2-thread run resumed on 3 ranks x 1 thread (threads do not change the numbers)
+expect threads_stop_at_7 99 'checkpoint written at step 7 of 20' -- $P "${C[@]}" -train_threads 2 -checkpoint_after_blocks 7 -out_dir "$TMP/ckt"
+expect threads_resume_3_ranks 0 'resuming from the checkpoint .* at step 7' -- $PRC_MPIRUN -n 3 $P "${C[@]}" -out_dir "$TMP/ckt"
+h5same threads_resumed_equals_straight "$TMP/r1/model.h5" "$TMP/ckt/model.h5"
 
 # damaged newest checkpoint: falls back to the previous one, says so, same result
 rm -rf "$TMP/bad"

@@ -10,6 +10,7 @@
  * Run from the repository root (spec paths inputs/models/<name>.model). */
 #include "precursor/error.h"
 #include "precursor/nn_model.h"
+#include "precursor/nn_threads.h"
 #include "precursor/rng.h"
 #include "ptest.h"
 
@@ -774,6 +775,131 @@ static int dump_all(const char *root)
   return 0;
 }
 
+/* ---- clones and the thread pool (nn_threads.h) ----------------------------------------- */
+/* Jobs of a pool: job j runs forward + backward of its own inputs R[j] from the step's
+ * buffers b0 with dropout stream j, and writes output, loss, gradients and buffers to slot j.
+ * Run on 1 thread (the master, one after the other) and on 2, 3 and 8 threads (more threads
+ * than jobs): every slot must be the same bits. A job that fails names its index. */
+typedef struct {
+  run    *R;
+  int     nj, fail_from;
+  size_t  np, nb, no;
+  float  *b0, *g, *b, *o;
+  double *l;
+  int    *ran;
+} pool_job;
+
+static int pool_job_fn(prc_model *m, int j, void *arg)
+{
+  pool_job *a = arg;
+  a->ran[j]++;
+  if (a->fail_from >= 0 && j >= a->fail_from) return prc_seterr("made to fail (%d)", j);
+  if (a->nb) memcpy(prc_model_buffers(m), a->b0, a->nb * sizeof(float));
+  if (prc_model_batch(m) != a->R[j].N && prc_model_set_batch(m, a->R[j].N)) return 1;
+  prc_model_set_stream(m, (uint64_t)j);
+  if (prc_model_forward(m, (const prc_tensor *const *)a->R[j].in, a->R[j].target, &a->l[j])) return 1;
+  prc_model_zero_grad(m);
+  if (prc_model_backward(m)) return 1;
+  memcpy(a->g + (size_t)j * a->np, prc_model_grads(m), a->np * sizeof(float));
+  if (a->nb) memcpy(a->b + (size_t)j * a->nb, prc_model_buffers(m), a->nb * sizeof(float));
+  memcpy(a->o + (size_t)j * a->no, prc_model_output(m)->data, a->no * sizeof(float));
+  return 0;
+}
+
+static void test_threads(void)
+{
+  const char *specs[] = {MODELS "msrcnn.model", MODELS "drsn_cw.model"}; /* dropout on; msrcnn has aux inputs */
+  for (int si = 0; si < 2; si++) {
+    prc_model *m;
+    if (prc_model_load(specs[si], NULL, &m)) {
+      PT_CHECK(0, "%s", prc_lasterr());
+      return;
+    }
+    prc_model_init(m, 11);
+    enum { NJ = 5, N = 4 };
+    run R[NJ];
+    for (int j = 0; j < NJ; j++) make_run(&R[j], m, N, 100 + (uint64_t)j);
+    /* a moved state: the replicas must take the master's, not their own initialisation */
+    for (size_t i = 0; i < prc_model_nparams(m); i++) prc_model_params(m)[i] *= 1.01f;
+    pool_job a = {.R = R, .nj = NJ, .fail_from = -1, .np = prc_model_nparams(m), .nb = prc_model_nbuffers(m),
+                  .no = prc_model_output(m)->size};
+    a.b0 = malloc((a.nb + 1) * sizeof(float));
+    if (a.nb) memcpy(a.b0, prc_model_buffers(m), a.nb * sizeof(float));
+    float  *g1 = malloc(NJ * a.np * sizeof(float)), *b1 = malloc((NJ * a.nb + 1) * sizeof(float)), *o1 = malloc(NJ * a.no * sizeof(float));
+    double  l1[NJ];
+    int     ran[NJ];
+    a.g = malloc(NJ * a.np * sizeof(float)), a.b = malloc((NJ * a.nb + 1) * sizeof(float)), a.o = malloc(NJ * a.no * sizeof(float));
+    a.l = malloc(NJ * sizeof(double)), a.ran = ran;
+    const int Ts[] = {1, 2, 3, 8};
+    for (int ti = 0; ti < 4; ti++) {
+      prc_nnpool *p;
+      float      *pm = prc_model_params(m);
+      for (size_t i = 0; i < a.np; i++) pm[i] *= 0.5f; /* the replicas are made from a state ... */
+      int rc = prc_nnpool_create(m, Ts[ti], &p);
+      for (size_t i = 0; i < a.np; i++) pm[i] *= 2.0f; /* ... that sync must replace (exact in float) */
+      PT_CHECK(!rc, "%s: pool of %d: %s", specs[si], Ts[ti], prc_lasterr());
+      if (rc) break;
+      memset(ran, 0, sizeof ran);
+      memset(a.g, 0xff, NJ * a.np * sizeof(float)); /* NaN bytes: a slot left unwritten fails */
+      PT_CHECK(!prc_nnpool_sync(p), "sync: %s", prc_lasterr());
+      rc = prc_nnpool_run(p, NJ, pool_job_fn, &a);
+      PT_CHECK(!rc, "%s, %d threads: %s", specs[si], Ts[ti], prc_lasterr());
+      for (int j = 0; j < NJ; j++) PT_CHECK(ran[j] == 1, "%d threads: job %d ran %d times", Ts[ti], j, ran[j]);
+      if (ti == 0) {
+        memcpy(g1, a.g, NJ * a.np * sizeof(float)), memcpy(b1, a.b, (NJ * a.nb + 1) * sizeof(float));
+        memcpy(o1, a.o, NJ * a.no * sizeof(float)), memcpy(l1, a.l, sizeof l1);
+        /* the jobs differ from each other (inputs and dropout stream) */
+        PT_CHECK(memcmp(a.g, a.g + a.np, a.np * sizeof(float)) != 0, "jobs 0 and 1 gave the same gradient");
+      } else {
+        PT_CHECK(!memcmp(g1, a.g, NJ * a.np * sizeof(float)), "%s: gradients on %d threads differ from 1 thread", specs[si], Ts[ti]);
+        PT_CHECK(!memcmp(b1, a.b, NJ * a.nb * sizeof(float)), "%s: buffers on %d threads differ", specs[si], Ts[ti]);
+        PT_CHECK(!memcmp(o1, a.o, NJ * a.no * sizeof(float)), "%s: outputs on %d threads differ", specs[si], Ts[ti]);
+        PT_CHECK(!memcmp(l1, a.l, sizeof l1), "%s: losses on %d threads differ", specs[si], Ts[ti]);
+      }
+      /* a failure: jobs 3 and 4 fail; the lowest is named, every job still ran once */
+      if (Ts[ti] > 1) {
+        memset(ran, 0, sizeof ran);
+        a.fail_from = 3;
+        rc = prc_nnpool_run(p, NJ, pool_job_fn, &a);
+        PT_CHECK(rc && strstr(prc_lasterr(), "job 3: made to fail (3)"), "failure not reported: rc %d, '%s'", rc, prc_lasterr());
+        for (int j = 0; j < NJ; j++) PT_CHECK(ran[j] == 1, "failing run: job %d ran %d times", j, ran[j]);
+        a.fail_from = -1;
+        /* the pool still works after a failed run, also with fewer jobs than threads */
+        rc = prc_nnpool_run(p, 1, pool_job_fn, &a);
+        PT_CHECK(!rc && !memcmp(g1, a.g, a.np * sizeof(float)), "one job after a failure: rc %d", rc);
+        PT_CHECK(prc_nnpool_threads(p) == Ts[ti] && prc_nnpool_model(p, 0) == m && prc_nnpool_model(p, Ts[ti]) == NULL, "accessors");
+      }
+      prc_nnpool_destroy(p);
+    }
+    /* a clone computes what the master computes, in eval mode too */
+    prc_model *c;
+    prc_model_set_training(m, 0);
+    PT_CHECK(!prc_model_clone(m, &c), "clone: %s", prc_lasterr());
+    if (c) {
+      prc_model_set_batch(c, N);
+      double lm = fwd(&R[0]);
+      run Rc = R[0];
+      Rc.m = c;
+      double lc = fwd(&Rc);
+      PT_CHECK(!memcmp(&lm, &lc, sizeof lm) && !memcmp(prc_model_output(m)->data, prc_model_output(c)->data, a.no * sizeof(float)),
+               "clone in eval mode: loss %.17g vs %.17g", lc, lm);
+      prc_model_destroy(c);
+    }
+    prc_model_set_training(m, 1);
+    /* copy_state refuses another spec */
+    prc_model *other;
+    if (!prc_model_load(specs[1 - si], NULL, &other)) {
+      PT_CHECK(prc_model_copy_state(other, m) && strstr(prc_lasterr(), "cannot copy the state"), "copy from another spec: '%s'", prc_lasterr());
+      prc_model_destroy(other);
+    }
+    prc_nnpool *bad;
+    PT_CHECK(prc_nnpool_create(m, 0, &bad) && strstr(prc_lasterr(), "0 threads"), "0 threads accepted: '%s'", prc_lasterr());
+    for (int j = 0; j < NJ; j++) free_run(&R[j]);
+    free(a.b0), free(a.g), free(a.b), free(a.o), free(a.l), free(g1), free(b1), free(o1);
+    prc_model_destroy(m);
+  }
+}
+
 int main(int argc, char **argv)
 {
   pt_set_prog(argv[0]);
@@ -787,5 +913,6 @@ int main(int argc, char **argv)
   PT_RUN(test_frozen_batchnorm);
   PT_RUN(test_class_weights);
   PT_RUN(test_sgd_training);
+  PT_RUN(test_threads);
   return pt_finish();
 }
