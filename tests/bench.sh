@@ -180,6 +180,12 @@ bench_nn_section() {
       [ "$t" -gt 1 ] && OPENBLAS_NUM_THREADS=1 $PRC_MPIRUN -n "$t" build/tests/bench/bench_nn -t 1 -s "${NN_SECONDS:-3}" $models >>"$nraw"
       # or t threads in one process: train -train_threads t (t model replicas, the same step)
       [ "$t" -gt 1 ] && OPENBLAS_NUM_THREADS=1 build/tests/bench/bench_nn -T "$t" -s "${NN_SECONDS:-3}" $models >>"$nraw"
+      # weak scaling (the issue's DDP figure: batch 64 per rank): t ranks / t replicas at t x the batch
+      if [ "$t" -gt 1 ]; then
+        weak=$(for mb in $models; do echo "${mb%%:*}:$((${mb##*:} * t))"; done)
+        OPENBLAS_NUM_THREADS=1 $PRC_MPIRUN -n "$t" build/tests/bench/bench_nn -t 1 -s "${NN_SECONDS:-3}" $weak >>"$nraw"
+        OPENBLAS_NUM_THREADS=1 build/tests/bench/bench_nn -T "$t" -s "${NN_SECONDS:-3}" $weak >>"$nraw"
+      fi
       if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         OMP_NUM_THREADS=$t /usr/bin/python3 tests/bench/nn_torch_peer.py -t "$t" -s "${NN_SECONDS:-3}" -w "$tdir" $models >>"$nraw"
       fi
@@ -195,13 +201,25 @@ print("## NN training step (forward + backward + SGD), samples/s, medians; ratio
 print("## 'ranks R x 1 thread': R MPI ranks, train's exact data-parallel step (global batch cut in R), against torch on R threads")
 print("## 'T replica threads': one process, train -train_threads T (the batch cut in T micro-batches on T model replicas), against torch on T threads")
 print("## 'threads T': one process, one model, OpenBLAS on T threads")
-for (side, model, b, th, rk, rp) in sorted(k for k in t if k[0] == "c"):
+base = {}  # the batch of each model's main rows (the smallest measured); larger ones are the weak-scaling runs
+for k in t:
+    if k[0] == "c": base[k[1]] = min(base.get(k[1], k[2]), k[2])
+for (side, model, b, th, rk, rp) in sorted(k for k in t if k[0] == "c" and k[2] == base[k[1]]):
     c = st.median(t[("c", model, b, th, rk, rp)])
     p = t.get(("torch", model, b, th * rk * rp, 1, 1))
     tail = f"   torch {st.median(p):9.1f}   ratio {c / st.median(p):5.2f}" if p else "   torch n/a"
     what = (f"threads {th}" if rk == 1 and rp == 1 else f"ranks {rk} x 1 thread (vs torch {rk} threads)" if rp == 1
             else f"{rp} replica threads (vs torch {rp} threads)")
     print(f"nn {model:13s} batch {b:4d} {what}: C {c:9.1f}{tail}")
+# weak scaling: R ranks (or R replica threads) at R x the batch vs 1 rank at the batch
+print("## weak scaling: samples/s at R x the batch on R ranks (or R replica threads) / (R x samples/s of 1 rank, 1 thread at the batch)")
+for (side, model, b, th, rk, rp) in sorted(k for k in t if k[0] == "c" and k[2] > base[k[1]]):
+    R = rk * rp
+    one = t.get(("c", model, b // R, 1, 1, 1))
+    if R > 1 and b == R * base[model] and one:
+        c = st.median(t[("c", model, b, th, rk, rp)])
+        how = f"{rk} ranks x 1 thread" if rp == 1 else f"{rp} replica threads"
+        print(f"nn weak {model:13s} batch {b // R:4d} per {'rank' if rp == 1 else 'thread'}, {how}: {c:9.1f} samples/s, efficiency {c / (R * st.median(one)):.3f}")
 PY
   rm -rf "$nraw" "$tdir"
   cat "$nout"; cat "$nout" >>"$out"

@@ -39,4 +39,8 @@ int prc_nnpool_sync(prc_nnpool *p);
  * its own, no thread is left waiting. */
 int prc_nnpool_run(prc_nnpool *p, int njobs, prc_nnpool_fn fn, void *arg);
 
+/* CPUs the calling thread may run on (its affinity mask: the launcher's binding), 0 if
+ * unknown; threads beyond it share CPUs. */
+int prc_nn_cpus_allowed(void);
+
 #endif

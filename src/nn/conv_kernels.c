@@ -9,6 +9,41 @@
 #include "nn_internal.h"
 
 #include <cblas.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Stride 2 (every ConvNetQuake layer): r[ow] = xr[2 ow] for ow in [lo, hi), four at a time by
+ * a shuffle of two loads (gcc leaves the strided loop scalar). The vector loop stops while
+ * ow + 4 < hi, so it reads xr up to 2 hi - 3, inside the valid range xr[2 (hi - 1)]. */
+static void gather2(float *restrict r, const float *restrict xr, int lo, int hi)
+{
+  int ow = lo;
+#ifdef __SSE2__
+  for (; ow + 4 < hi; ow += 4) {
+    __m128 a = _mm_loadu_ps(xr + 2 * ow), b = _mm_loadu_ps(xr + 2 * ow + 4);
+    _mm_storeu_ps(r + ow, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+  }
+#endif
+  for (; ow < hi; ow++) r[ow] = xr[2 * ow];
+}
+
+/* xr[2 ow] += r[ow] for ow in [lo, hi): even lanes get the sum, odd lanes are written back
+ * unchanged (a select, not + 0, which would turn -0 into +0): the same bits as the loop. */
+static void scatter_add2(float *xr, const float *restrict r, int lo, int hi)
+{
+  int ow = lo;
+#ifdef __SSE2__
+  const __m128 even = _mm_castsi128_ps(_mm_set_epi32(0, -1, 0, -1)), zero = _mm_setzero_ps();
+  for (; ow + 4 < hi; ow += 4) {
+    __m128 rv = _mm_loadu_ps(r + ow), a = _mm_loadu_ps(xr + 2 * ow), b = _mm_loadu_ps(xr + 2 * ow + 4);
+    __m128 sa = _mm_add_ps(a, _mm_unpacklo_ps(rv, zero)), sb = _mm_add_ps(b, _mm_unpackhi_ps(rv, zero));
+    _mm_storeu_ps(xr + 2 * ow, _mm_or_ps(_mm_and_ps(even, sa), _mm_andnot_ps(even, a)));
+    _mm_storeu_ps(xr + 2 * ow + 4, _mm_or_ps(_mm_and_ps(even, sb), _mm_andnot_ps(even, b)));
+  }
+#endif
+  for (; ow < hi; ow++) xr[2 * ow] += r[ow];
+}
 
 static int geom_ok(const prc_convgeom *g)
 {
@@ -94,6 +129,8 @@ static void im2col(const prc_convgeom *g, const float *x, size_t xs, int m, floa
             for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
             if (sw == 1)
               for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow];
+            else if (sw == 2)
+              gather2(r, xr, lo, hi);
             else
               for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow * sw];
             for (int ow = hi; ow < Wo; ow++) r[ow] = 0.0f;
@@ -136,6 +173,8 @@ static void col2im_add(const prc_convgeom *g, float *col, size_t ld, int m, floa
             const float *r  = row + (size_t)oh * Wo;
             if (sw == 1)
               for (int ow = lo; ow < hi; ow++) xr[ow] += r[ow];
+            else if (sw == 2)
+              scatter_add2(xr, r, lo, hi);
             else
               for (int ow = lo; ow < hi; ow++) xr[ow * sw] += r[ow];
           }

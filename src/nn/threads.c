@@ -1,12 +1,14 @@
 /* threads.c — a fixed pool of worker threads, each with its own model replica
  * (include/precursor/nn_threads.h). Jobs are dealt statically (job j on replica j mod T), so
  * which thread runs a job is fixed; results depend only on the job, not on the thread. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "precursor/nn_threads.h"
 
 #include "nn_internal.h"
 #include "precursor/error.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +163,12 @@ int prc_nnpool_run(prc_nnpool *p, int njobs, prc_nnpool_fn fn, void *arg)
     if (p->rc[t] >= 0 && (first < 0 || p->rc[t] < first)) first = p->rc[t], ft = t;
   if (first >= 0) return prc_seterr("job %d: %s", first, p->msg + (size_t)ft * ERRLEN);
   return 0;
+}
+
+int prc_nn_cpus_allowed(void)
+{
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set)) return 0;
+  return CPU_COUNT(&set);
 }

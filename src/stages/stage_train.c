@@ -1007,6 +1007,20 @@ static PetscErrorCode train_run(prc_ctx *ctx)
           ls.base, prc_opts_string(o, "train_lr_schedule"));
   prc_nnpool *pool = NULL;
   PrcCallK(prc_nnpool_create(m, (int)prc_opts_int(o, "train_threads"), &pool));
+  {
+    int cpus = prc_nn_cpus_allowed(), mincpu;
+    if (cpus < 1) cpus = 1 << 20; /* unknown: no warning */
+    PetscCallMPI(MPI_Allreduce(&cpus, &mincpu, 1, MPI_INT, MPI_MIN, ctx->comm));
+    int T = (int)prc_opts_int(o, "train_threads");
+    if (T > mincpu)
+      prc_say(ctx->comm,
+              "[train] warning: -train_threads %d, but a rank may run on only %d CPU(s) (the launcher's binding): its threads share "
+              "them (mpirun: --map-by slot:PE=%d or --bind-to none; srun: --cpus-per-task=%d)\n",
+              T, mincpu, T, T);
+    if (T > 1 && T > lmb)
+      prc_say(ctx->comm, "[train] note: %d threads for at most %d micro-batch(es) per rank: %d thread(s) idle (lower -train_micro_batch)\n", T, lmb,
+              T - lmb);
+  }
   prc_progress pr;
   prc_progress_start(&pr, ctx->comm, "train", "steps", "samples", (double)(stop_at - st.step) * B, prc_opts_real(o, "progress_interval"),
                      prc_opts_bool(o, "quiet"));

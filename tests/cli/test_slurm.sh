@@ -1,6 +1,7 @@
 # tests/cli/test_slurm.sh — the batch scripts on a real Slurm cluster on localhost
 # (munged + slurmctld + slurmd started by tests/slurm/cluster.sh in a temp folder):
-# slurm/stage.sbatch with srun --mpi=pmix and with mpirun, provenance of the job, a
+# slurm/stage.sbatch with srun --mpi=pmix and with mpirun, provenance of the job, train with
+# --cpus-per-task 2 and -train_threads 2 under both launchers, a
 # pipeline of dependent steps and a job array (jobs/submit.sh), and a failing step whose
 # dependants never run.
 . tests/cli/lib.sh
@@ -43,6 +44,20 @@ for launch in srun mpirun; do
   if h5dump -a /provenance/SLURM_JOB_ID "$TMP/st-$launch/selftest.h5" 2>/dev/null | grep -q "\"$j\""; then ok "provenance_job_id_$launch"
   else fail "provenance_job_id_$launch" "SLURM_JOB_ID $j not in /provenance"; fi
 done
+
+# ranks x threads: one task with 2 CPUs (--cpus-per-task) runs train -train_threads 2; the
+# launcher must give the rank both CPUs (no binding warning; mpirun binds one core per rank
+# unless told PE=2 — without it this fails; the test cluster has TaskPlugin=task/none, so srun
+# does not bind here) and the model equals 1 x 1 thread
+TT=(-options_file inputs/train_demo.opts -train_synthetic 512 -train_max_steps 12 -train_checkpoint_every 0 -train_png false -quiet)
+for launch in srun mpirun; do
+  j=$(PRC_LAUNCH=$launch sbatch --parsable -n 1 -c 2 -o "$TMP/th-%j.out" slurm/stage.sbatch train "${TT[@]}" -train_threads 2 -out_dir "$TMP/th-$launch")
+  st=$(wait_jobs "$j")
+  if echo "$st" | grep -q COMPLETED && grep -q 'x 2 thread' "$TMP/th-$j.out" && ! grep -q 'warning: -train_threads' "$TMP/th-$j.out"; then ok "sbatch_train_threads_$launch"
+  else fail "sbatch_train_threads_$launch" "$st" "$(tail -n 12 "$TMP/th-$j.out" 2>/dev/null)"; fi
+done
+expect train_threads_reference 0 '' -- $P train "${TT[@]}" -out_dir "$TMP/th-ref"
+h5same sbatch_train_threads_model_equals_1_thread "$TMP/th-ref/model.h5" "$TMP/th-srun/model.h5"
 
 # a pipeline: generate -> analyse, and an array of generators in their own folders
 cat >"$TMP/t.pipeline" <<PIPE

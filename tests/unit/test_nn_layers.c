@@ -343,6 +343,9 @@ static void test_conv_batch_independent(void)
     {.N = 20, .C = 8, .H = 16, .W = 16, .K = 5, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1},
     {.N = 9, .C = 3, .H = 9, .W = 10, .K = 4, .kh = 3, .kw = 2, .sh = 2, .sw = 2, .ph = 1, .pw = 0, .dh = 1, .dw = 2},
     {.N = 6, .C = 5, .H = 1, .W = 57, .K = 6, .kh = 1, .kw = 7, .sh = 1, .sw = 2, .ph = 0, .pw = 3, .dh = 1, .dw = 1},
+    /* stride 2, the vectorised gather/scatter (ConvNetQuake: k 3, pad 1; an odd width, no pad) */
+    {.N = 5, .C = 3, .H = 1, .W = 1000, .K = 8, .kh = 1, .kw = 3, .sh = 1, .sw = 2, .ph = 0, .pw = 1, .dh = 1, .dw = 1},
+    {.N = 4, .C = 2, .H = 1, .W = 37, .K = 3, .kh = 1, .kw = 4, .sh = 1, .sw = 2, .ph = 0, .pw = 0, .dh = 1, .dw = 1},
   };
   prc_rng r;
   prc_rng_seed(&r, 91, 0);
