@@ -76,6 +76,8 @@ if [ "$RST_BENCH" = 1 ]; then
     done
     /usr/bin/python3 tests/bench/rst_numpy_peer.py $RNX $RNX $RY 32 1 | tee -a "$raw"
   done
+  echo "== memory bandwidth (the bound of the streamed kernels): 1 GB per rank, 1 and 2 ranks"
+  for np in 1 2; do $PRC_MPIRUN -n $np build/tests/bench/bench_membw 1024 5 | sed 's/^membw/rst_membw/' | tee -a "$raw"; done
   echo "== RST kernels: the scalar _ref kernels (before), 1 rank, 1 year, once"
   $PRC_MPIRUN -n 1 build/tests/bench/bench_rst $RNX $RNX 1 0 1 ref | tee -a "$raw"
   $PRC_MPIRUN -n 1 build/tests/bench/bench_rst $RNX $RNX 1 0 1 | sed 's/variant=fast/variant=fast1y/' | tee -a "$raw"

@@ -46,6 +46,21 @@ for key in sorted(main, key=lambda k: (k[0] != "fast", str(k[1]), k[2])):
     print(f"{key[0]:5s} block={key[1]:5s} np={key[2]} ({npix} px x {nt} d = {gb:.2f} GB): "
           f"mean {m['mean']:.3f} s  acc {m['acc']:.3f} s  bg {m['bg']:.3f} s  retira {m['retira']:.3f} s | "
           f"ref pass {gb / m['refpass']:.2f} GB/s  RETIRA {gb / m['retira']:.2f} GB/s  total {gb / m['total']:.2f} GB/s")
+# per-value cost and the memory bound: ns per input value per core (rank), and what 5 GB/s needs
+bw = defaultdict(list)
+for name, kv in rows:
+    if name == "rst_membw":
+        bw[(kv["op"], int(kv["np"]))].append(float(kv["gbps"]))
+for key in sorted(k for k in K if k[0] == "fast" and k[2] > 0):
+    m, gb, npix, nt = phases(key)
+    vals = npix * nt / key[2]  # values per rank
+    print(f"  ns per input value per core, fast block={key[1]:5s} np={key[2]}: " + "  ".join(
+        f"{p} {m[p] / vals * 1e9:.2f}" for p in ("mean", "acc", "bg", "retira", "total")))
+if bw:
+    print("memory bandwidth (tests/bench/bench_membw.c, 1 GB per rank, GB/s over all ranks): " + "  ".join(
+        f"{op} np={n} {med(v):.1f}" for (op, n), v in sorted(bw.items())))
+    print("5 GB/s of input for the whole computation needs 1.60 ns per value per core on 2 cores (all phases together); "
+          "its memory traffic (the stack read twice, R written once) would be 15 GB/s plus write-allocate reads")
 npy = [k for k in K if k[0] == "numpy"]
 if npy:
     mn, _, _, _ = phases(npy[0])
