@@ -1,6 +1,6 @@
 # tests/cli/test_parallel.sh — `precursor synth` on 1, 2 and 4 ranks gives bitwise-identical
 # data; outputs are atomic (a killed run never leaves a file that looks complete and never
-# damages the previous one); an I/O error stops every rank.
+# damages the previous one); an I/O error stops every rank; ROMIO vs Open MPI's default MPI-IO.
 . tests/cli/lib.sh
 
 # odd sizes so that tiles are ragged; blocks that do not divide the span; gaps and events
@@ -13,6 +13,14 @@ for f in lst catalog stations truth; do
   h5same "${f}_np1_vs_np2" "$TMP/np1/$f.h5" "$TMP/np2/$f.h5"
   h5same "${f}_np1_vs_np4" "$TMP/np1/$f.h5" "$TMP/np4/$f.h5"
 done
+# the MPI-IO layer: ROMIO by default (OMPIO not even loaded), Open MPI's default with
+# PRC_MPIIO=native; both write the same data; a bad value stops the run
+if $PRC_MPIRUN -n 1 env OMPI_MCA_io_base_verbose=10 $P selftest -out_dir "$TMP/io1" 2>&1 | grep -q 'found loaded component ompio'; then
+  fail mpiio_romio_default "OMPIO was loaded without PRC_MPIIO=native"
+else ok mpiio_romio_default; fi
+expect synth_np4_native_io 0 'outputs in' -- env PRC_MPIIO=native $PRC_MPIRUN -n 4 $P synth "${args[@]}" -out_dir "$TMP/np4n"
+h5same lst_romio_vs_native_io "$TMP/np4/lst.h5" "$TMP/np4n/lst.h5"
+expect bad_prc_mpiio 2 "PRC_MPIIO='bogus': expected romio" -- env PRC_MPIIO=bogus $P synth "${args[@]}" -out_dir "$TMP/bad_io"
 # a different seed must give different data (the comparison above can fail)
 expect synth_seed2 0 'outputs in' -- $P synth "${args[@]}" -seed 7 -out_dir "$TMP/seed7"
 if h5diff -q --exclude-path /provenance "$TMP/np1/lst.h5" "$TMP/seed7/lst.h5" >/dev/null 2>&1; then
