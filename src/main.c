@@ -1,5 +1,6 @@
 /* main.c — the stage registry and dispatch of `precursor STAGE [-options_file deck] [-key value ...]`.
  * Nothing else lives here: options, errors and I/O are in src/core and src/io. */
+#include <hdf5.h>
 #include <petscsys.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -244,6 +245,10 @@ int main(int argc, char **argv)
             (int)ierr, ctx.size);
     fflush(stderr);
     if (ctx.size > 1) MPI_Abort(ctx.comm, 1);
+    /* One rank: close what the failed stage left open (its *.tmp-* file) while MPI-IO is
+     * still alive. Left to MPI_Finalize, HDF5's MPI_COMM_SELF callback would flush it after
+     * ROMIO's own callback had torn ROMIO down (a segfault, exit 139, seen with ROMIO). */
+    H5close();
     PetscFinalize();
     return 1;
   }
