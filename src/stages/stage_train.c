@@ -689,13 +689,6 @@ static int micro_core(prc_model *m, const work *w, const dataset *d, int off, in
   return 0;
 }
 
-static PetscErrorCode run_micro(work *w, dataset *d, int off, int n, int train, uint64_t stream, double *loss, long long *correct)
-{
-  PetscFunctionBeginUser;
-  PrcCallK(micro_core(w->m, w, d, off, n, train, stream, loss, correct));
-  PetscFunctionReturn(0);
-}
-
 /* One training micro-batch of the step (a job of the thread pool): q-th local micro-batch on
  * replica m, from the step's starting buffers; results into the q-indexed stores. */
 typedef struct {
@@ -727,36 +720,63 @@ static int train_micro_job(prc_model *m, int q, void *arg)
 }
 
 /* Validation over the whole set in micro-batches (eval mode), exact sums. */
-static PetscErrorCode validate(prc_ctx *ctx, work *w, dataset *v, double *vloss, double *vacc)
+/* one validation micro-batch of a group (a job of the thread pool) */
+typedef struct {
+  work          *w;
+  const dataset *d;
+  int            n[256], off[256];
+  double         l[256];
+  long long      c[256];
+} val_job;
+
+static int val_micro_job(prc_model *m, int g, void *arg)
+{
+  val_job *a = arg;
+  return a->n[g] ? micro_core(m, a->w, a->d, a->off[g], a->n[g], 0, 0, &a->l[g], &a->c[g]) : 0;
+}
+
+static PetscErrorCode validate(prc_ctx *ctx, work *w, prc_nnpool *pool, dataset *v, double *vloss, double *vacc)
 {
   int64_t nmb = (v->n + w->mb - 1) / w->mb;
   double  lmax = 0, *ls = calloc((size_t)(nmb / ctx->size + 2), sizeof(double));
   long long correct = 0;
   int64_t   bad = 0, k = 0;
+  const int G = prc_nnpool_threads(pool); /* rounds per read: one micro-batch per thread */
+  val_job  *vj = calloc(1, sizeof *vj);
   PetscFunctionBeginUser;
+  PetscCheck(ls && vj, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the validation");
   prc_model_set_training(w->m, 0);
-  int64_t *idx = malloc(sizeof(int64_t) * (size_t)w->mb);
+  PrcCallK(prc_nnpool_sync(pool));
+  int64_t *idx = malloc(sizeof(int64_t) * (size_t)w->mb * (size_t)G);
+  vj->w = w, vj->d = v;
   /* every rank takes part in as many collective reads as the busiest rank */
   int64_t rounds = (nmb + ctx->size - 1) / ctx->size;
-  for (int64_t q = 0; q < rounds; q++) {
-    int64_t j = q * ctx->size + ctx->rank;
-    int     n = 0;
-    if (j < nmb) {
-      n = (int)((j + 1) * w->mb <= v->n ? w->mb : v->n - j * w->mb);
-      for (int i = 0; i < n; i++) idx[i] = j * w->mb + i;
+  for (int64_t q = 0; q < rounds; q += G) {
+    int ntot = 0;
+    for (int g = 0; g < G; g++) {
+      int64_t j = (q + g) * ctx->size + ctx->rank;
+      int     n = 0;
+      if (q + g < rounds && j < nmb) {
+        n = (int)((j + 1) * w->mb <= v->n ? w->mb : v->n - j * w->mb);
+        for (int i = 0; i < n; i++) idx[ntot + i] = j * w->mb + i;
+      }
+      vj->n[g] = n, vj->off[g] = ntot;
+      ntot += n;
     }
     int64_t b = 0;
-    PetscCall(read_batch(v, w->nclass, n, idx, &w->r, &b));
+    PetscCall(read_batch(v, w->nclass, ntot, idx, &w->r, &b));
     if (b && !bad) bad = b;
-    if (n && !b) {
-      double    l;
-      long long c;
-      PetscCall(run_micro(w, v, 0, n, 0, 0, &l, &c));
-      ls[k] = l * n;
-      lmax = fmax(lmax, fabs(ls[k]));
-      if (!isfinite(ls[k])) lmax = INFINITY;
-      k++;
-      correct += c;
+    if (ntot && !b) {
+      int jrc = prc_nnpool_run(pool, G, val_micro_job, vj);
+      PetscCheck(!jrc, PETSC_COMM_SELF, PETSC_ERR_LIB, "validation, rank %d: micro-batch %s", ctx->rank, prc_lasterr());
+      for (int g = 0; g < G; g++) /* in round order, as one thread would */
+        if (vj->n[g]) {
+          ls[k] = vj->l[g] * vj->n[g];
+          lmax = fmax(lmax, fabs(ls[k]));
+          if (!isfinite(ls[k])) lmax = INFINITY;
+          k++;
+          correct += vj->c[g];
+        }
     }
   }
   double mx[2] = {lmax, (double)bad};
@@ -773,7 +793,7 @@ static PetscErrorCode validate(prc_ctx *ctx, work *w, dataset *v, double *vloss,
   *vloss = ldexp((double)a[0], -e) / (double)v->n;
   *vacc = (double)a[1] / (double)v->n;
   prc_model_set_training(w->m, 1);
-  free(idx), free(ls);
+  free(idx), free(ls), free(vj);
   PetscFunctionReturn(0);
 }
 
@@ -983,7 +1003,8 @@ static PetscErrorCode train_run(prc_ctx *ctx)
   /* work buffers */
   work w = {.m = m, .nclass = nclass, .mb = mb, .ninputs = prc_model_ninputs(m), .np = prc_model_nparams(m), .nb = prc_model_nbuffers(m)};
   int  lmb = (M + ctx->size - 1) / ctx->size; /* most micro-batches of a rank */
-  int  lrows = lmb * mb > mb ? lmb * mb : mb;
+  int  nthr = (int)prc_opts_int(o, "train_threads");
+  int  lrows = (lmb > nthr ? lmb : nthr) * mb; /* a step's rows, or one validation micro-batch per thread */
   w.r.x = malloc(sizeof(float) * dt.S * (size_t)lrows);
   w.r.t = malloc(sizeof(float) * (size_t)lrows * (size_t)nclass);
   w.r.lab = malloc(sizeof(int32_t) * (size_t)lrows);
@@ -1105,7 +1126,7 @@ static PetscErrorCode train_run(prc_ctx *ctx)
       int e = (int)(st.step / st.spe) - 1;
       st.e_loss[e] = esum / (double)st.spe, esum = 0;
       st.v_loss[e] = NAN, st.v_acc[e] = NAN;
-      if (have_val) PetscCall(validate(ctx, &w, &dv, &st.v_loss[e], &st.v_acc[e]));
+      if (have_val) PetscCall(validate(ctx, &w, pool, &dv, &st.v_loss[e], &st.v_acc[e]));
       st.nepochs = e + 1;
       prc_say(ctx->comm, "[train] epoch %d/%lld  step %lld  loss %.4f (epoch mean)  accuracy %.3f (last step)  validation loss %.4f  accuracy %.3f\n", e + 1,
               epochs, st.step, st.e_loss[e], st.h_acc[st.step - 1], st.v_loss[e], st.v_acc[e]);
