@@ -133,4 +133,20 @@ int  prc_conv_backward_weight(const prc_convgeom *g, const float *x, const float
 int  prc_conv_backward_weight_ref(const prc_convgeom *g, const float *x, const float *dy,
                                   float *dw, float *db);
 
+/* Training columns kept from a forward for the weight gradient of the following backward
+ * (the same im2col of x, computed once instead of twice): prc_conv_forward_keep fills *k
+ * with every chunk's columns when g->chunked, the convolution is strided and they fit
+ * PRC_CONV_KEEP_FLOATS (k->valid = 1, else 0 and nothing is kept); prc_conv_backward_weight_kept uses them if k->valid (the
+ * same bits as prc_conv_backward_weight, whose x it must equal) and clears k->valid. */
+#define PRC_CONV_KEEP_FLOATS ((size_t)1 << 24) /* 64 MB per layer */
+typedef struct {
+  float *buf;
+  size_t cap; /* floats */
+  int    valid;
+} prc_conv_keep;
+int  prc_conv_forward_keep(const prc_convgeom *g, const float *x, const float *w, const float *b,
+                           float *y, int add, prc_conv_keep *k);
+int  prc_conv_backward_weight_kept(const prc_convgeom *g, const float *x, const float *dy,
+                                   float *dw, float *db, prc_conv_keep *k);
+
 #endif

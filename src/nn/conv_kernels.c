@@ -246,17 +246,38 @@ static void gather_dy(const prc_convgeom *g, const float *dy, int n0, int m, flo
              HWo * sizeof(float));
 }
 
-int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, const float *b,
-                     float *y, int add)
+/* Room for every chunk's columns in k (chunk n0 at offset CKK n0 HWo); 0 if not kept. */
+static int keep_room(const prc_convgeom *g, prc_conv_keep *kc)
+{
+  if (!kc) return 0;
+  kc->valid = 0;
+  const size_t need = (size_t)g->C * g->kh * g->kw * (size_t)g->N * g->Ho * g->Wo;
+  /* only strided convolutions: their im2col is a gather worth keeping (measured: ConvNetQuake
+   * +4..20 %); a unit-stride im2col is a copy into the L2-resident workspace, cheaper to
+   * redo than to stream a batch-sized buffer (msrcnn -2..5 % when kept) */
+  if (!g->chunked || need > PRC_CONV_KEEP_FLOATS || (g->sh == 1 && g->sw == 1)) return 0;
+  if (need > kc->cap) {
+    float *p = realloc(kc->buf, need * sizeof(float));
+    if (!p) return 0; /* not kept: the backward recomputes the columns */
+    kc->buf = p, kc->cap = need;
+  }
+  return 1;
+}
+
+static int conv_forward(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add,
+                        prc_conv_keep *kc)
 {
   if (geom_ok(g)) return 1;
   const int    CKK = g->C * g->kh * g->kw, HWo = g->Ho * g->Wo, nb = chunk_of(g);
   const size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * HWo;
+  const int    keep = keep_room(g, kc);
   conv_bufs    B;
   if (bufs_get(g, nb, nb > 1, &B)) return 1;
+  float *const ws_col = B.col;
   for (int n0 = 0; n0 < g->N; n0 += nb) {
     const int    m = g->N - n0 < nb ? g->N - n0 : nb;
     const size_t L = (size_t)m * HWo;
+    B.col = keep ? kc->buf + (size_t)CKK * n0 * HWo : ws_col;
     im2col(g, x + (size_t)n0 * xs, xs, m, B.col, L);
     if (m == 1) { /* straight into y */
       float *yn = y + (size_t)n0 * ys;
@@ -284,8 +305,20 @@ int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, cons
           memcpy(yr, tr, (size_t)HWo * sizeof(float));
       }
   }
+  if (keep) kc->valid = 1;
   bufs_free(&B);
   return 0;
+}
+
+int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add)
+{
+  return conv_forward(g, x, w, b, y, add, NULL);
+}
+
+int prc_conv_forward_keep(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add,
+                          prc_conv_keep *kc)
+{
+  return conv_forward(g, x, w, b, y, add, kc);
 }
 
 /* Unit strides: the data gradient is itself a convolution, of dy with the kernel flipped in
@@ -339,15 +372,28 @@ int prc_conv_backward_data(const prc_convgeom *g, const float *dy, const float *
 int prc_conv_backward_weight(const prc_convgeom *g, const float *x, const float *dy,
                              float *dw, float *db)
 {
+  return prc_conv_backward_weight_kept(g, x, dy, dw, db, NULL);
+}
+
+int prc_conv_backward_weight_kept(const prc_convgeom *g, const float *x, const float *dy, float *dw, float *db,
+                                  prc_conv_keep *kc)
+{
   if (geom_ok(g)) return 1;
   const int    CKK = g->C * g->kh * g->kw, HWo = g->Ho * g->Wo, nb = chunk_of(g);
   const size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * HWo;
+  const int    kept = kc && kc->valid && g->chunked;
+  if (kc) kc->valid = 0;
   conv_bufs    B;
   if (bufs_get(g, nb, nb > 1, &B)) return 1;
+  float *const ws_col = B.col;
   for (int n0 = 0; n0 < g->N; n0 += nb) {
     const int    m = g->N - n0 < nb ? g->N - n0 : nb;
     const size_t L = (size_t)m * HWo;
-    im2col(g, x + (size_t)n0 * xs, xs, m, B.col, L);
+    if (kept) B.col = kc->buf + (size_t)CKK * n0 * HWo; /* the forward's im2col of this chunk */
+    else {
+      B.col = ws_col;
+      im2col(g, x + (size_t)n0 * xs, xs, m, B.col, L);
+    }
     const float *dyT = dy + (size_t)n0 * ys;
     if (m > 1) gather_dy(g, dy, n0, m, B.mat), dyT = B.mat;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->K, CKK, (int)L, 1.0f, dyT, (int)L, B.col,

@@ -383,6 +383,25 @@ static void test_conv_batch_independent(void)
     double e = fmax(relerr(ya, yr, ys * g.N), fmax(relerr(dw, dwr, nw), relerr(db, dbr, g.K)));
     e        = fmax(e, fmax(relerr(yc, y, ys * g.N), relerr(dxc, dxr, xs * g.N)));
     PT_CHECK(e <= 1e-5, "geometry %zu: chunked vs ref error %.3g", t, e);
+    /* columns kept by a strided forward for the weight gradient: the same bits as recomputing
+     * them, and really used (given another x, the kept columns of the first win); one-shot */
+    {
+      prc_conv_keep k = {0};
+      float *yk = malloc(ys * g.N * 4), *dw1 = calloc(nw, 4), *db1 = calloc(g.K, 4), *dwk = calloc(nw, 4), *dbk = calloc(g.K, 4);
+      float *x2 = malloc(xs * g.N * 4);
+      for (size_t i = 0; i < xs * g.N; i++) x2[i] = -x[i];
+      const int strided = g.sh > 1 || g.sw > 1; /* only strided convolutions keep their columns */
+      PT_CHECK(!prc_conv_forward_keep(&g, x, w, b, yk, 0, &k) && k.valid == strided, "geometry %zu: kept %d, strided %d", t, k.valid,
+               strided);
+      PT_CHECK(!memcmp(yk, yc, ys * g.N * 4), "geometry %zu: forward_keep output differs", t);
+      PT_CHECK(!prc_conv_backward_weight(&g, x, dy, dw1, db1), "%s", prc_lasterr());
+      PT_CHECK(!prc_conv_backward_weight_kept(&g, strided ? x2 : x, dy, dwk, dbk, &k) && !k.valid, "geometry %zu: kept backward", t);
+      PT_CHECK(!memcmp(dw1, dwk, nw * 4) && !memcmp(db1, dbk, g.K * 4), "geometry %zu: kept columns give another dw", t);
+      prc_convgeom ge = g;
+      ge.chunked      = 0; /* eval mode keeps nothing */
+      PT_CHECK(!prc_conv_forward_keep(&ge, x, w, b, yk, 0, &k) && !k.valid, "geometry %zu: eval mode kept columns", t);
+      free(k.buf), free(yk), free(dw1), free(db1), free(dwk), free(dbk), free(x2);
+    }
     free(dxr), free(dxc), free(yc);
     free(x), free(dy), free(w), free(b), free(y), free(y1), free(ya), free(yr);
     free(dx), free(dx1), free(dw), free(dwr), free(db), free(dbr);

@@ -55,9 +55,10 @@ static int conv_forward(prc_layer *l, int nin, const prc_tensor *const *in, prc_
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
   g.chunked = l->training; /* see conv_kernels.c: batch-independent bits in eval mode */
   const float *b = l->conf.no_bias ? NULL : l->param[1]->data;
-  return (l->use_ref ? prc_conv_forward_ref : prc_conv_forward)(&g, in[0]->data,
-                                                                 l->param[0]->data, b,
-                                                                 out->data, 0);
+  if (l->use_ref) return prc_conv_forward_ref(&g, in[0]->data, l->param[0]->data, b, out->data, 0);
+  if (!l->state && !(l->state = calloc(1, sizeof(prc_conv_keep)))) return prc_seterr("%s: out of memory", l->ops->name);
+  /* training: the columns stay for the weight gradient of the next backward */
+  return prc_conv_forward_keep(&g, in[0]->data, l->param[0]->data, b, out->data, 0, l->state);
 }
 
 static int conv_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc_tensor *out)
@@ -66,16 +67,24 @@ static int conv_backward(prc_layer *l, int nin, prc_tensor *const *in, const prc
   if (conv_geom(l, in[0], dims_of(l), &g)) return 1;
   g.chunked = l->training;
   float *db = l->conf.no_bias ? NULL : l->param[1]->grad;
-  int    rc = (l->use_ref ? prc_conv_backward_weight_ref : prc_conv_backward_weight)(
-      &g, in[0]->data, out->grad, l->param[0]->grad, db);
+  int    rc = l->use_ref ? prc_conv_backward_weight_ref(&g, in[0]->data, out->grad, l->param[0]->grad, db)
+                             : prc_conv_backward_weight_kept(&g, in[0]->data, out->grad, l->param[0]->grad, db, l->state);
   if (!rc && in[0]->grad)
     rc = (l->use_ref ? prc_conv_backward_data_ref : prc_conv_backward_data)(
         &g, out->grad, l->param[0]->data, in[0]->grad);
   return rc;
 }
 
-static const prc_layer_ops conv1d_ops = {"conv1d", conv_shape, conv_forward, conv_backward, NULL};
-static const prc_layer_ops conv2d_ops = {"conv2d", conv_shape, conv_forward, conv_backward, NULL};
+static void conv_destroy(prc_layer *l)
+{
+  prc_conv_keep *k = l->state;
+  if (k) free(k->buf);
+  free(k);
+  l->state = NULL;
+}
+
+static const prc_layer_ops conv1d_ops = {"conv1d", conv_shape, conv_forward, conv_backward, conv_destroy};
+static const prc_layer_ops conv2d_ops = {"conv2d", conv_shape, conv_forward, conv_backward, conv_destroy};
 
 static int conv_create(prc_layer_conf *c, prc_layer *l, int dims)
 {
