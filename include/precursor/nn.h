@@ -137,7 +137,8 @@ int  prc_conv_backward_weight_ref(const prc_convgeom *g, const float *x, const f
  * (the same im2col of x, computed once instead of twice): prc_conv_forward_keep fills *k
  * with every chunk's columns when g->chunked, the convolution is strided and they fit
  * PRC_CONV_KEEP_FLOATS (k->valid = 1, else 0 and nothing is kept); prc_conv_backward_weight_kept uses them if k->valid (the
- * same bits as prc_conv_backward_weight, whose x it must equal) and clears k->valid. */
+ * same bits as prc_conv_backward_weight, whose x it must equal) and clears k->valid. k may
+ * be NULL in both (then they are prc_conv_forward and prc_conv_backward_weight). */
 #define PRC_CONV_KEEP_FLOATS ((size_t)1 << 24) /* 64 MB per layer */
 typedef struct {
   float *buf;

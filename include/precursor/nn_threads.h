@@ -22,11 +22,13 @@
 
 #include "precursor/nn_model.h"
 
+#define PRC_NNPOOL_MAX_THREADS 256
+
 typedef struct prc_nnpool prc_nnpool;
 /* One job: its replica, its index, the caller's argument; 0 or non-zero after prc_seterr. */
 typedef int (*prc_nnpool_fn)(prc_model *m, int job, void *arg);
 
-/* nthreads in [1, 256]; 1 = no thread is started (run calls the jobs in order on `master`). */
+/* nthreads in [1, PRC_NNPOOL_MAX_THREADS]; 1 = no thread is started (run calls the jobs in order on `master`). */
 int  prc_nnpool_create(prc_model *master, int nthreads, prc_nnpool **out);
 void prc_nnpool_destroy(prc_nnpool *p);
 int  prc_nnpool_threads(const prc_nnpool *p);

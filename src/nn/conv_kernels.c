@@ -264,8 +264,8 @@ static int keep_room(const prc_convgeom *g, prc_conv_keep *kc)
   return 1;
 }
 
-static int conv_forward(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add,
-                        prc_conv_keep *kc)
+int prc_conv_forward_keep(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add,
+                          prc_conv_keep *kc)
 {
   if (geom_ok(g)) return 1;
   const int    CKK = g->C * g->kh * g->kw, HWo = g->Ho * g->Wo, nb = chunk_of(g);
@@ -312,13 +312,7 @@ static int conv_forward(const prc_convgeom *g, const float *x, const float *w, c
 
 int prc_conv_forward(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add)
 {
-  return conv_forward(g, x, w, b, y, add, NULL);
-}
-
-int prc_conv_forward_keep(const prc_convgeom *g, const float *x, const float *w, const float *b, float *y, int add,
-                          prc_conv_keep *kc)
-{
-  return conv_forward(g, x, w, b, y, add, kc);
+  return prc_conv_forward_keep(g, x, w, b, y, add, NULL);
 }
 
 /* Unit strides: the data gradient is itself a convolution, of dy with the kernel flipped in

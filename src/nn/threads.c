@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXTHREADS 256
 #define ERRLEN 1024
 
 typedef struct {
@@ -76,7 +75,8 @@ int prc_nnpool_create(prc_model *master, int nthreads, prc_nnpool **out)
 {
   *out = NULL;
   if (!master) return prc_seterr("thread pool: no model");
-  if (nthreads < 1 || nthreads > MAXTHREADS) return prc_seterr("thread pool: %d threads (allowed 1..%d)", nthreads, MAXTHREADS);
+  if (nthreads < 1 || nthreads > PRC_NNPOOL_MAX_THREADS)
+    return prc_seterr("thread pool: %d threads (allowed 1..%d)", nthreads, PRC_NNPOOL_MAX_THREADS);
   struct prc_nnpool *p = calloc(1, sizeof *p);
   if (!p) return prc_seterr("thread pool: out of memory");
   p->T   = nthreads;

@@ -77,7 +77,7 @@ static const prc_opt_spec train_opts[] = {
   {"train_check_reduce", PRC_OPT_BOOL, "false", PRC_NO_RANGE,
    "also average the gradients with a plain double MPI_Allreduce and report the largest difference (diagnostic)"},
   {"train_png", PRC_OPT_BOOL, "true", PRC_NO_RANGE, "write train_loss.png and train_accuracy.png"},
-  {"train_threads", PRC_OPT_INT, "1", 1, 256,
+  {"train_threads", PRC_OPT_INT, "1", 1, PRC_NNPOOL_MAX_THREADS,
    "threads per rank: a rank's micro-batches run on this many model replicas at once (the same bits for any count)"},
 };
 
@@ -719,14 +719,13 @@ static int train_micro_job(prc_model *m, int q, void *arg)
   return 0;
 }
 
-/* Validation over the whole set in micro-batches (eval mode), exact sums. */
-/* one validation micro-batch of a group (a job of the thread pool) */
+/* One validation micro-batch g of a group of rounds (a job of the thread pool). */
 typedef struct {
   work          *w;
   const dataset *d;
-  int            n[256], off[256];
-  double         l[256];
-  long long      c[256];
+  int            n[PRC_NNPOOL_MAX_THREADS], off[PRC_NNPOOL_MAX_THREADS];
+  double         l[PRC_NNPOOL_MAX_THREADS];
+  long long      c[PRC_NNPOOL_MAX_THREADS];
 } val_job;
 
 static int val_micro_job(prc_model *m, int g, void *arg)
@@ -735,6 +734,7 @@ static int val_micro_job(prc_model *m, int g, void *arg)
   return a->n[g] ? micro_core(m, a->w, a->d, a->off[g], a->n[g], 0, 0, &a->l[g], &a->c[g]) : 0;
 }
 
+/* Validation over the whole set in micro-batches (eval mode), exact sums; T rounds per read. */
 static PetscErrorCode validate(prc_ctx *ctx, work *w, prc_nnpool *pool, dataset *v, double *vloss, double *vacc)
 {
   int64_t nmb = (v->n + w->mb - 1) / w->mb;

@@ -44,7 +44,7 @@ static double now(void)
 /* -T: one job = forward + backward of micro-batch q on a replica, from the step's buffers */
 typedef struct {
   int         T, N;
-  prc_tensor *in[256][4], *tgt[256];
+  prc_tensor *in[PRC_NNPOOL_MAX_THREADS][4], *tgt[PRC_NNPOOL_MAX_THREADS];
   size_t      np, nb;
   float      *g, *b0;
   double      loss0;
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     else if (opt == 'p') prof = 1;
     else return 2;
   }
-  if (T < 1 || T > 256) return 2;
+  if (T < 1 || T > PRC_NNPOOL_MAX_THREADS) return 2;
   openblas_set_num_threads(T > 1 ? 1 : threads);
   if (T > 1) threads = 1;
   PetscMPIInt R = 1, rank = 0;
